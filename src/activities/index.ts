@@ -1,0 +1,67 @@
+// The worker's activities: planChunks, runChunk and writeManifest, over a registry of sources and targets.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { envRefs, type JobSpec } from '../common/spec';
+import type { PlanPage } from '../common/types';
+import { writeManifestFile, type ManifestSummary } from '../client/outcomes';
+import { type Registry, type Source, SpecError, type Target } from './plugins';
+import { makeRunChunk } from './run-chunk';
+import { jsonlSource } from './sources/jsonl';
+import { keysSource } from './sources/keys';
+import { rangeSource } from './sources/range';
+import { httpTarget } from './targets/http';
+
+export type { Item, Source, Target, ChunkContext, Registry } from './plugins';
+export { SpecError } from './plugins';
+
+/** The built-in sources and targets, plus any the caller adds. */
+export function createRegistry(extra: { sources?: Source[]; targets?: Target[] } = {}): Registry {
+  const registry: Registry = { sources: new Map(), targets: new Map() };
+  for (const s of [rangeSource, jsonlSource, ...(extra.sources ?? [])]) registry.sources.set(s.type, s as unknown as Source);
+  registry.sources.set('keys', keysSource(registry) as unknown as Source);
+  for (const t of [httpTarget, ...(extra.targets ?? [])]) registry.targets.set(t.type, t as unknown as Target);
+  return registry;
+}
+
+export interface PlanInput {
+  jobId: string;
+  spec: JobSpec;
+  /** Where the page starts; undefined for the first page (which also checks the spec on the worker). */
+  cursor?: unknown;
+  pageSize: number;
+}
+
+const asFailure = (err: unknown) => (err instanceof SpecError ? ApplicationFailure.nonRetryable(err.message, 'InvalidJobSpec') : err);
+
+export function createActivities(registry: Registry, opts: { client?: () => Promise<Client>; env?: NodeJS.ProcessEnv } = {}) {
+  const env = opts.env ?? process.env;
+  return {
+    async planChunks({ jobId, spec, cursor, pageSize }: PlanInput): Promise<PlanPage> {
+      const ctx = { jobId, spec, env };
+      try {
+        const source = registry.sources.get(spec.source.type);
+        if (!source) throw new SpecError(`source.type: unknown source ${JSON.stringify(spec.source.type)} (this worker has: ${[...registry.sources.keys()].join(', ')})`);
+        const target = registry.targets.get(spec.target.type);
+        if (!target) throw new SpecError(`target.type: unknown target ${JSON.stringify(spec.target.type)} (this worker has: ${[...registry.targets.keys()].join(', ')})`);
+        if (cursor === undefined) {
+          const missing = envRefs(spec).filter((name) => env[name] === undefined);
+          if (missing.length > 0) throw new SpecError(`environment variable ${missing.join(', ')} is referenced by the spec but not set on the worker`);
+          await source.check?.(spec.source as never, ctx);
+          await target.check?.(spec.target as never, ctx);
+        }
+        return await source.plan(spec.source as never, spec.chunkSize ?? 100, cursor, pageSize, ctx);
+      } catch (err) {
+        throw asFailure(err);
+      }
+    },
+
+    runChunk: makeRunChunk(registry, env),
+
+    async writeManifest({ jobId, path }: { jobId: string; path: string }): Promise<ManifestSummary> {
+      if (!opts.client) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to read outcomes with', 'NoClient');
+      return writeManifestFile(await opts.client(), jobId, path);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,227 @@
+// backfillWorkflow: plans chunks page by page, keeps at most `cap` chunks in flight (a sliding window),
+// folds each chunk's result into a small ledger, and continues-as-new before history grows large.
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { toMs } from '../common/duration';
+import { type CapChange, pauseSignal, type Progress, progressQuery, resumeSignal, setMaxParallelismSignal, setMaxParallelismUpdate } from '../common/messages';
+import { checkMaxParallelism, DEFAULTS, InvalidSpecError, type JobSpec, type SourceSpec, validateSpec } from '../common/spec';
+import { type ChunkDescriptor, type ChunkResult, FAILED_SAMPLE_SIZE, type Ledger } from '../common/types';
+
+/** Everything a run hands to the next one through continue-as-new. */
+export interface CarriedState {
+  cap: number;
+  paused: boolean;
+  /** Planned chunks not started yet. */
+  buffer: ChunkDescriptor[];
+  /** Where the next plan page starts; null once the plan is complete. */
+  planCursor: unknown;
+  planStarted: boolean;
+  total?: number;
+  ledger: Ledger;
+  run: number;
+  startedAt: number;
+  /** (time ms, items done) samples for the rate shown by `progress`. */
+  rate: Array<[number, number]>;
+  /** Continue-as-new once a run's history has this many events (Temporal may suggest it sooner). */
+  maxEventsPerRun: number;
+}
+
+export interface JobSummary {
+  jobId: string;
+  ok: number;
+  failed: number;
+  total: number;
+  chunks: number;
+  runs: number;
+  seconds: number;
+  output?: { path: string; lines: number };
+}
+
+const PLAN_PAGE = 200;
+const DEFAULT_MAX_EVENTS_PER_RUN = 5_000;
+const RATE_WINDOW_MS = 60_000;
+
+const planActivities = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '10m',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidJobSpec'] },
+});
+
+/** The spec as a chunk needs it: an inline key list travels in the chunk's slice, not with every chunk. */
+function specForChunks(spec: JobSpec): JobSpec {
+  const strip = (s: SourceSpec): SourceSpec => (s.type === 'keys' ? { ...s, keys: [] } : s);
+  return { ...spec, source: strip(spec.source) };
+}
+
+/** An activity failure's innermost message: what the user needs to read. */
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && (e.cause as { message?: string } | undefined)?.message) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+export async function backfillWorkflow(input: unknown, carried?: Partial<CarriedState>): Promise<JobSummary> {
+  let spec: JobSpec;
+  try {
+    spec = validateSpec(input);
+  } catch (err) {
+    if (err instanceof InvalidSpecError) throw wf.ApplicationFailure.nonRetryable(err.message, 'InvalidJobSpec');
+    throw err;
+  }
+  const info = wf.workflowInfo();
+  const jobId = info.workflowId;
+  const s: CarriedState = {
+    cap: spec.maxParallelism,
+    paused: false,
+    buffer: [],
+    planCursor: null,
+    planStarted: false,
+    ledger: { ok: 0, failed: 0, chunksDone: 0, failedSample: [] },
+    run: 1,
+    startedAt: Date.now(),
+    rate: [],
+    maxEventsPerRun: DEFAULT_MAX_EVENTS_PER_RUN,
+    ...carried,
+  };
+  const chunkSpec = specForChunks(spec);
+  const { runChunk } = wf.proxyActivities<Activities>({
+    startToCloseTimeout: toMs(spec.timeouts?.chunk ?? DEFAULTS.chunk),
+    heartbeatTimeout: toMs(spec.timeouts?.heartbeat ?? DEFAULTS.heartbeat),
+    // Infrastructure failures (a worker killed, a database restarting) are retried until they pass;
+    // item failures never reach here: they are outcomes.
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['InvalidJobSpec'] },
+  });
+
+  const inFlight = new Set<number>();
+  let wake = 0;
+  let draining = false;
+  let planning = false;
+  let fatal: string | undefined;
+  const bump = () => void wake++;
+
+  const setCap = (n: number): CapChange => {
+    const previous = s.cap;
+    s.cap = n;
+    bump();
+    wf.log.info('maxParallelism changed', { previous, current: n });
+    return { previous, current: n, inFlight: inFlight.size };
+  };
+  wf.setHandler(setMaxParallelismSignal, (n: unknown) => {
+    const problem = checkMaxParallelism(n);
+    if (problem) wf.log.warn(`setMaxParallelism signal ignored: ${problem}`);
+    else setCap(n as number);
+  });
+  wf.setHandler(setMaxParallelismUpdate, (n: number) => setCap(n), {
+    validator: (n: unknown) => {
+      const problem = checkMaxParallelism(n);
+      if (problem) throw new Error(problem);
+    },
+  });
+  wf.setHandler(pauseSignal, () => void ((s.paused = true), bump()));
+  wf.setHandler(resumeSignal, () => void ((s.paused = false), bump()));
+
+  const planComplete = () => s.planStarted && s.planCursor === null;
+  const itemsPerSecond = (): number => {
+    const first = s.rate[0];
+    const last = s.rate[s.rate.length - 1];
+    if (!first || !last || last[0] === first[0]) return 0;
+    return Math.round(((last[1] - first[1]) / (last[0] - first[0])) * 10_000) / 10;
+  };
+  wf.setHandler(progressQuery, (): Progress => {
+    const done = s.ledger.ok + s.ledger.failed;
+    const state = fatal ? 'failed' : draining ? 'draining' : !s.planStarted ? 'planning' : s.paused ? 'paused' : 'running';
+    return {
+      jobId,
+      name: spec.name,
+      state,
+      total: s.total,
+      ok: s.ledger.ok,
+      failed: s.ledger.failed,
+      pending: s.total === undefined ? undefined : s.total - done,
+      chunks: { done: s.ledger.chunksDone, inFlight: inFlight.size, planned: s.ledger.chunksDone + inFlight.size + s.buffer.length, planComplete: planComplete() },
+      cap: s.cap,
+      paused: s.paused,
+      itemsPerSecond: itemsPerSecond(),
+      run: s.run,
+      startedAt: new Date(s.startedAt).toISOString(),
+      failedSample: s.ledger.failedSample,
+    };
+  });
+
+  const merge = (r: ChunkResult) => {
+    s.ledger.ok += r.okCount;
+    s.ledger.failed += r.failed.length;
+    s.ledger.chunksDone += 1;
+    for (const f of r.failed) if (s.ledger.failedSample.length < FAILED_SAMPLE_SIZE) s.ledger.failedSample.push(f);
+    const now = Date.now();
+    const last = s.rate[s.rate.length - 1];
+    if (last && now - last[0] < 1000) last[1] = s.ledger.ok + s.ledger.failed;
+    else s.rate.push([now, s.ledger.ok + s.ledger.failed]);
+    while (s.rate.length > 2 && now - (s.rate[0] as [number, number])[0] > RATE_WINDOW_MS) s.rate.shift();
+  };
+
+  const start = (chunk: ChunkDescriptor) => {
+    inFlight.add(chunk.id);
+    runChunk({ jobId, spec: chunkSpec, chunk })
+      .then(merge, (err) => {
+        fatal ??= `chunk ${chunk.id} failed: ${rootMessage(err)}`;
+      })
+      .finally(() => {
+        inFlight.delete(chunk.id);
+        bump();
+      });
+  };
+
+  const planNextPage = async () => {
+    planning = true;
+    try {
+      const page = await planActivities.planChunks({ jobId, spec, cursor: s.planStarted ? s.planCursor : undefined, pageSize: PLAN_PAGE });
+      if (!s.planStarted && page.total !== undefined) s.total = page.total;
+      s.planStarted = true;
+      s.buffer.push(...page.chunks);
+      s.planCursor = page.next ?? null;
+    } catch (err) {
+      fatal ??= rootMessage(err);
+    } finally {
+      planning = false;
+      bump();
+    }
+  };
+
+  const wantsContinueAsNew = () => wf.workflowInfo().continueAsNewSuggested || wf.workflowInfo().historyLength >= s.maxEventsPerRun;
+
+  for (;;) {
+    if (!planning && !planComplete() && s.buffer.length < Math.max(s.cap, PLAN_PAGE / 2) && !fatal) void planNextPage();
+    if (!draining && !fatal && wantsContinueAsNew()) draining = true;
+    while (!draining && !fatal && !s.paused && inFlight.size < s.cap && s.buffer.length > 0) start(s.buffer.shift() as ChunkDescriptor);
+
+    if (inFlight.size === 0 && !planning) {
+      if (fatal) throw wf.ApplicationFailure.nonRetryable(fatal, 'BackfillFailed');
+      if (planComplete() && s.buffer.length === 0) break;
+      if (draining) {
+        await wf.condition(wf.allHandlersFinished);
+        return wf.continueAsNew<typeof backfillWorkflow>(input, { ...s, run: s.run + 1, rate: s.rate.slice(-2) });
+      }
+    }
+    const seen = wake;
+    await wf.condition(() => wake !== seen);
+  }
+
+  let output: JobSummary['output'];
+  if (spec.output) {
+    const written = await wf
+      .proxyActivities<Activities>({ startToCloseTimeout: '30m', retry: { maximumAttempts: 5 } })
+      .writeManifest({ jobId, path: spec.output });
+    output = { path: written.path, lines: written.lines };
+  }
+  await wf.condition(wf.allHandlersFinished);
+  return {
+    jobId,
+    ok: s.ledger.ok,
+    failed: s.ledger.failed,
+    total: s.ledger.ok + s.ledger.failed,
+    chunks: s.ledger.chunksDone,
+    runs: s.run,
+    seconds: Math.round((Date.now() - s.startedAt) / 100) / 10,
+    output,
+  };
+}
