@@ -17,6 +17,8 @@ export interface LimitedApiOptions {
   failKeys?: Iterable<string>;
   /** Keys that answer 422 (a permanent error). */
   rejectKeys?: Iterable<string>;
+  /** When set, requests without `Authorization: Bearer <this>` answer 401. */
+  requireBearer?: string;
   /** @default 0 (a free port) */
   port?: number;
 }
@@ -32,6 +34,8 @@ export interface LimitedApiStats {
   inFlight: number;
   /** Accepted requests per key (the key is the last path segment). */
   perKey: Record<string, number>;
+  /** Requests the client gave up on before the answer (aborted or timed out). */
+  aborted: number;
   /** Idempotency keys seen more than once. */
   repeatedIdempotencyKeys: number;
   firstAcceptedAt?: number;
@@ -63,7 +67,7 @@ export async function startLimitedApi(initial: LimitedApiOptions = {}): Promise<
   const burst = () => opts.burst ?? Math.max(1, Math.floor((opts.ratePerSecond ?? 10) / 10));
 
   const reset = () => {
-    stats = { accepted: 0, throttled: 0, failed: 0, maxInFlight: 0, inFlight: 0, perKey: {}, repeatedIdempotencyKeys: 0, acceptedPerSecond: 0 };
+    stats = { accepted: 0, throttled: 0, failed: 0, maxInFlight: 0, inFlight: 0, perKey: {}, aborted: 0, repeatedIdempotencyKeys: 0, acceptedPerSecond: 0 };
     idempotency = new Set();
     timeline = [];
     tokens = burst();
@@ -92,6 +96,9 @@ export async function startLimitedApi(initial: LimitedApiOptions = {}): Promise<
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/stats') return send(res, 200, stats);
+    res.once('close', () => {
+      if (!res.writableFinished) stats.aborted += 1;
+    });
     req.resume(); // the body is not needed
     await new Promise((r) => req.once('end', r));
     stats.inFlight += 1;
@@ -102,6 +109,10 @@ export async function startLimitedApi(initial: LimitedApiOptions = {}): Promise<
       if (opts.maxConcurrent !== undefined && stats.inFlight > opts.maxConcurrent) {
         stats.throttled += 1;
         return send(res, 429, { error: 'too many concurrent requests' }, { 'retry-after': '1' });
+      }
+      if (opts.requireBearer !== undefined && req.headers.authorization !== `Bearer ${opts.requireBearer}`) {
+        stats.failed += 1;
+        return send(res, 401, { error: 'missing or wrong bearer token' });
       }
       const wait = takeToken();
       if (wait !== undefined) {
