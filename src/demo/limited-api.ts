@@ -119,7 +119,7 @@ export async function startLimitedApi(initial: LimitedApiOptions = {}): Promise<
         stats.throttled += 1;
         return send(res, 429, { error: 'rate limit exceeded' }, { 'retry-after': String(wait) });
       }
-      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs).unref());
       if (failKeys.has(key)) {
         stats.failed += 1;
         stats.perKey[key] = (stats.perKey[key] ?? 0) + 1;
