@@ -5,29 +5,35 @@ import type { JsonlSourceSpec } from '../../common/spec';
 import type { Key } from '../../common/types';
 import { type Item, type Source, SpecError } from '../plugins';
 
-interface ByteSlice { path: string; start: number; end: number; line: number }
+type ByteSlice = { path: string; start: number; end: number; line: number };
 
 /** Item whose line could not be used; the runner records it as a permanent failure. */
 export interface InvalidItem extends Item { invalid: string }
 
 const NEWLINE = 0x0a;
 
-/** Calls `onLine(startByte, endByte)` for every non-empty line from `from`, until it returns false. */
-async function scanLines(path: string, from: number, onLine: (start: number, end: number) => boolean): Promise<number> {
+/**
+ * Calls `onLine(startByte, endByte, lineNo)` for every non-empty line from byte `from` (which is line `firstLine`),
+ * until it returns false. Returns where it stopped and the number of the next line.
+ */
+async function scanLines(path: string, from: number, firstLine: number, onLine: (start: number, end: number, lineNo: number) => boolean): Promise<{ byte: number; line: number }> {
   let lineStart = from;
   let pos = from;
+  let lineNo = firstLine;
   for await (const buf of createReadStream(path, { start: from, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, i + 1)) {
       const end = pos + i + 1;
       const length = end - lineStart - 1;
-      const keepGoing = length === 0 || (length === 1 && buf[i - 1] === 0x0d) ? true : onLine(lineStart, end);
+      const blank = length === 0 || (length === 1 && buf[i - 1] === 0x0d);
+      const keepGoing = blank || onLine(lineStart, end, lineNo);
       lineStart = end;
-      if (!keepGoing) return end;
+      lineNo += 1;
+      if (!keepGoing) return { byte: end, line: lineNo };
     }
     pos += buf.length;
   }
-  if (pos > lineStart) onLine(lineStart, pos);
-  return pos;
+  if (pos > lineStart) onLine(lineStart, pos, lineNo++);
+  return { byte: pos, line: lineNo };
 }
 
 function parseLine(text: string, keyField: string, line: number): Item | InvalidItem {
@@ -44,14 +50,19 @@ function parseLine(text: string, keyField: string, line: number): Item | Invalid
   return { key, value };
 }
 
-async function* lines(path: string, start: number, end: number): AsyncIterable<string> {
+/** Non-empty lines of a byte span with their line numbers, `first` being the number of the span's first line. */
+async function* lines(path: string, start: number, end: number, first: number): AsyncIterable<{ text: string; lineNo: number }> {
   let rest = '';
+  let lineNo = first;
   for await (const buf of createReadStream(path, { start, end: end - 1, encoding: 'utf8', highWaterMark: 1 << 16 }) as AsyncIterable<string>) {
     const parts = (rest + buf).split('\n');
     rest = parts.pop() ?? '';
-    for (const part of parts) if (part.trim() !== '') yield part;
+    for (const text of parts) {
+      if (text.trim() !== '') yield { text, lineNo };
+      lineNo += 1;
+    }
   }
-  if (rest.trim() !== '') yield rest;
+  if (rest.trim() !== '') yield { text: rest, lineNo };
 }
 
 export const jsonlSource: Source<JsonlSourceSpec> = {
@@ -63,48 +74,49 @@ export const jsonlSource: Source<JsonlSourceSpec> = {
   },
 
   async plan(spec, chunkSize, cursor, pageSize) {
-    const c = (cursor ?? { byte: 0, line: 1 }) as { byte: number; line: number };
-    const chunks = [];
-    let firstId = (cursor as { id?: number } | undefined)?.id ?? 0;
-    let chunkStart = c.byte;
-    let line = c.line;
+    const from = (cursor ?? { byte: 0, line: 1, id: 0 }) as { byte: number; line: number; id: number };
+    const chunks: Array<{ id: number; size: number; slice: ByteSlice }> = [];
+    let open: ByteSlice | undefined;
     let inChunk = 0;
-    let chunkLine = line;
-    const size = (await stat(spec.path)).size;
-    const stoppedAt = await scanLines(spec.path, c.byte, (start, end) => {
-      if (inChunk === 0) { chunkStart = start; chunkLine = line; }
-      inChunk += 1;
-      line += 1;
-      if (inChunk < chunkSize) return true;
-      chunks.push({ id: firstId++, size: inChunk, slice: { path: spec.path, start: chunkStart, end, line: chunkLine } });
+    const close = (end: number) => {
+      if (open) chunks.push({ id: from.id + chunks.length, size: inChunk, slice: { ...open, end } });
+      open = undefined;
       inChunk = 0;
+    };
+    const stopped = await scanLines(spec.path, from.byte, from.line, (start, end, lineNo) => {
+      open ??= { path: spec.path, start, end, line: lineNo };
+      inChunk += 1;
+      if (inChunk < chunkSize) return true;
+      close(end);
       return chunks.length < pageSize;
     });
-    if (inChunk > 0) chunks.push({ id: firstId++, size: inChunk, slice: { path: spec.path, start: chunkStart, end: stoppedAt, line: chunkLine } });
-    const done = stoppedAt >= size;
+    close(stopped.byte);
+    const done = stopped.byte >= (await stat(spec.path)).size;
     let total: number | undefined;
     if (cursor === undefined) {
       total = 0;
-      await scanLines(spec.path, 0, () => { total = (total ?? 0) + 1; return true; });
+      await scanLines(spec.path, 0, 1, () => {
+        total = (total ?? 0) + 1;
+        return true;
+      });
     }
-    return { chunks, next: done ? null : { byte: stoppedAt, line, id: firstId }, total };
+    return { chunks, next: done ? null : { byte: stopped.byte, line: stopped.line, id: from.id + chunks.length }, total };
   },
 
   async *read(spec, chunk, skip) {
     const { path, start, end, line } = chunk.slice as unknown as ByteSlice;
     let n = 0;
-    for await (const text of lines(path, start, end)) {
+    for await (const { text, lineNo } of lines(path, start, end, line)) {
       if (n++ < skip) continue;
-      yield parseLine(text, spec.keyField ?? 'id', line + n - 1);
+      yield parseLine(text, spec.keyField ?? 'id', lineNo);
     }
   },
 
   async *readKeys(spec, keys) {
     const wanted = new Map<string, unknown>(keys.map((k) => [String(k), undefined]));
     const keyField = spec.keyField ?? 'id';
-    let lineNo = 0;
-    for await (const text of lines(spec.path, 0, (await stat(spec.path)).size)) {
-      const item = parseLine(text, keyField, ++lineNo);
+    for await (const { text, lineNo } of lines(spec.path, 0, (await stat(spec.path)).size, 1)) {
+      const item = parseLine(text, keyField, lineNo);
       if (!('invalid' in item) && wanted.has(String(item.key))) wanted.set(String(item.key), item.value);
     }
     for (const key of keys) {
