@@ -1,6 +1,9 @@
 // Reads a job's outcomes back from Temporal: every chunk result is an activity result in some run's history.
 // Nothing here depends on a worker's disk: any machine with access to the namespace can write the manifest.
 import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -53,16 +56,27 @@ export interface ManifestSummary { path: string; lines: number; ok: number; fail
 
 /** Writes the manifest (all items, or only failures) to `path`. */
 export async function writeManifestFile(client: Client, jobId: string, path: string, opts: { failedOnly?: boolean } = {}): Promise<ManifestSummary> {
+  await mkdir(dirname(path), { recursive: true });
   const out = createWriteStream(path);
+  // An unopenable path must fail this call (and the activity), not crash the process with an unhandled 'error'.
+  let failure: Error | undefined;
+  out.on('error', (err) => void (failure = err));
+  await once(out, 'open');
   const summary: ManifestSummary = { path, lines: 0, ok: 0, failed: 0 };
-  for await (const o of jobOutcomes(client, jobId)) {
-    if (o.ok) summary.ok += 1;
-    else summary.failed += 1;
-    if (opts.failedOnly && o.ok) continue;
-    summary.lines += 1;
-    if (!out.write(`${manifestLine(o)}\n`)) await once(out, 'drain');
+  try {
+    for await (const o of jobOutcomes(client, jobId)) {
+      if (o.ok) summary.ok += 1;
+      else summary.failed += 1;
+      if (opts.failedOnly && o.ok) continue;
+      summary.lines += 1;
+      if (failure) throw failure;
+      if (!out.write(`${manifestLine(o)}\n`)) await once(out, 'drain');
+    }
+  } catch (err) {
+    out.destroy();
+    throw err;
   }
   out.end();
-  await once(out, 'finish');
+  await finished(out);
   return summary;
 }
