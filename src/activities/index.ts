@@ -8,8 +8,10 @@ import { type Registry, type Source, SpecError, type Target } from './plugins';
 import { makeRunChunk } from './run-chunk';
 import { jsonlSource } from './sources/jsonl';
 import { keysSource } from './sources/keys';
+import { postgresSource } from './sources/postgres';
 import { rangeSource } from './sources/range';
 import { httpTarget } from './targets/http';
+import { postgresTarget } from './targets/postgres';
 
 export type { Item, Source, Target, ChunkContext, Registry } from './plugins';
 export { SpecError } from './plugins';
@@ -17,9 +19,9 @@ export { SpecError } from './plugins';
 /** The built-in sources and targets, plus any the caller adds. */
 export function createRegistry(extra: { sources?: Source[]; targets?: Target[] } = {}): Registry {
   const registry: Registry = { sources: new Map(), targets: new Map() };
-  for (const s of [rangeSource, jsonlSource, ...(extra.sources ?? [])]) registry.sources.set(s.type, s as unknown as Source);
+  for (const s of [rangeSource, jsonlSource, postgresSource, ...(extra.sources ?? [])]) registry.sources.set(s.type, s as unknown as Source);
   registry.sources.set('keys', keysSource(registry) as unknown as Source);
-  for (const t of [httpTarget, ...(extra.targets ?? [])]) registry.targets.set(t.type, t as unknown as Target);
+  for (const t of [httpTarget, postgresTarget, ...(extra.targets ?? [])]) registry.targets.set(t.type, t as unknown as Target);
   return registry;
 }
 

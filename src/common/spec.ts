@@ -1,6 +1,7 @@
 // The job spec: its shape, its defaults, and the validation both the CLI and the workflow run.
 // Pure code: the workflow imports it, so no Node built-ins and no I/O here.
 import { type Duration, parseDuration } from './duration';
+import { checkPostgresSource, checkPostgresTarget } from './spec-postgres';
 
 export interface RangeSourceSpec {
   type: 'range';
@@ -225,6 +226,7 @@ const sourceChecks: Record<string, FieldCheck> = {
     }
     if (s.of !== undefined) checkSource(s.of, `${p}of.`, problems);
   },
+  postgres: checkPostgresSource,
 };
 
 const targetChecks: Record<string, FieldCheck> = {
@@ -240,6 +242,7 @@ const targetChecks: Record<string, FieldCheck> = {
     duration(t, 'timeout', p, problems);
     if (t.idempotencyKey !== undefined && typeof t.idempotencyKey !== 'boolean') problems.push(`${p}idempotencyKey: expected true or false, got ${show(t.idempotencyKey)}`);
   },
+  postgres: checkPostgresTarget,
 };
 
 /** Lets another module (e.g. the Postgres plug-in) add checks for its source and target types. */
