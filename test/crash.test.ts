@@ -77,6 +77,8 @@ test('a worker killed mid-run is replaced; the job completes with one outcome pe
     });
   }
   expect(redoneAfterHeartbeat).toBe(twice.size);
+  // A redone request carries the same Idempotency-Key as the first, so the server can drop the duplicate.
+  expect(api.stats().repeatedIdempotencyKeys).toBe(twice.size);
   const resumedFrom = resumed.map((r) => `chunk ${r.chunkId} from item ${r.resumedAt}`).join(', ');
   console.log(`sent before the kill: ${sentBeforeCrash}; sent twice: ${twice.size} items (${(twice.size / (cap * perChunkRate)).toFixed(2)} s of job-wide work); resumed: ${resumedFrom}`);
   // "A few seconds of work" at most: cap x rate x 2 s.

@@ -47,7 +47,7 @@ test('2,000 items at cap 8 stay inside the rate and the concurrency, with every 
   const { jobId, summary } = await runJob(worker, taskQueue, {
     source: { type: 'range', start: 0, end: 2000 },
     target: { type: 'http', method: 'PUT', url: `${api.url}/items/{{key}}`, body: { id: '{{key}}' } },
-    chunkSize: 100,
+    chunkSize: 125, // 16 chunks: two full rounds of 8, so no round runs half empty
     maxParallelism: 8,
     pacing: { requestsPerSecond: allowed / 8 },
   });
@@ -96,4 +96,26 @@ test('keys that always fail end failed with status and attempts; retry sends onl
   expect(retried).toMatchObject({ ok: 4, failed: 0 });
   expect(Object.keys(api.stats().perKey).sort()).toEqual(['100', '199', '42', '7']);
   expect(api.stats().accepted).toBe(4);
+});
+
+test('an unpaced job against a rate-limited API backs off on 429 as Retry-After says, and every item lands', async () => {
+  api.configure({ ratePerSecond: 40, burst: 4, maxConcurrent: undefined, latencyMs: 0, failKeys: [], rejectKeys: [] });
+  const { worker, taskQueue } = await testWorker();
+  const started = Date.now();
+  const { jobId, summary } = await runJob(worker, taskQueue, {
+    source: { type: 'range', start: 0, end: 40 },
+    target: { type: 'http', method: 'POST', url: `${api.url}/items/{{key}}` },
+    chunkSize: 20,
+    maxParallelism: 2,
+    retry: { maxAttempts: 5, initialInterval: '1ms' },
+  });
+  expect(summary).toMatchObject({ ok: 40, failed: 0 });
+  const stats = api.stats();
+  expect(stats.throttled).toBeGreaterThan(0);
+  expect(stats.accepted).toBe(40);
+  const retried = (await collect(jobId)).filter((o) => o.attempts > 1);
+  expect(retried.length).toBeGreaterThan(0);
+  expect(retried.every((o) => o.ok && o.status === 200)).toBe(true);
+  // Each 429 said "Retry-After: 1": a chunk that retried waited at least a second, not the 1ms backoff.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
 });
