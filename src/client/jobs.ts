@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE, pauseSignal, type CapChange, type Progress, progressQuery, resumeSignal, setMaxParallelismUpdate, WORKFLOW_TYPE } from '../common/messages';
-import { checkMaxParallelism, InvalidSpecError, type JobSpec, type SourceSpec, validateSpec } from '../common/spec';
+import { checkMaxParallelism, InvalidSpecError, type JobSpec, type KeysSourceSpec, type SourceSpec, validateSpec } from '../common/spec';
 import type { Key } from '../common/types';
 import type { JobSummary } from '../workflows/backfill';
 import { jobOutcomes } from './outcomes';
@@ -53,11 +53,12 @@ export async function jobSpecOf(client: Client, jobId: string): Promise<JobSpec>
 
 /** A spec that runs only `keys`, reading their items from the original job's source. */
 export function specForKeys(spec: JobSpec, keys: Key[], name?: string): JobSpec {
-  const original: SourceSpec = spec.source.type === 'keys' && (spec.source as { of?: SourceSpec }).of ? ((spec.source as { of: SourceSpec }).of) : spec.source;
-  const source: SourceSpec = original.type === 'range' || original.type === 'keys' && !(original as { of?: unknown }).of ? { type: 'keys', keys } : { type: 'keys', keys, of: original };
-  const retry: JobSpec = { ...spec, source, name: name ?? `${spec.name ?? 'job'} (retry)` };
-  delete retry.output;
-  return retry;
+  // A retry of a retry reads from the same original source.
+  const original: SourceSpec | undefined = spec.source.type === 'keys' ? (spec.source as KeysSourceSpec).of : spec.source;
+  // A range item is its key; every other source looks its items up by key.
+  const source: KeysSourceSpec = original && original.type !== 'range' ? { type: 'keys', keys, of: original } : { type: 'keys', keys };
+  const { output: _output, ...rest } = spec;
+  return { ...rest, source, name: name ?? `${spec.name ?? 'job'} (retry)` };
 }
 
 export async function failedKeys(client: Client, jobId: string): Promise<Key[]> {
