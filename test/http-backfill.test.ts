@@ -119,3 +119,21 @@ test('an unpaced job against a rate-limited API backs off on 429 as Retry-After 
   // Each 429 said "Retry-After: 1": a chunk that retried waited at least a second, not the 1ms backoff.
   expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
 });
+
+test('a request that outlives target.timeout is abandoned, retried with backoff, then failed as retryable', async () => {
+  api.configure({ ratePerSecond: undefined, maxConcurrent: undefined, latencyMs: 1000, failKeys: [], rejectKeys: [] });
+  const { worker, taskQueue } = await testWorker();
+  const { jobId, summary } = await runJob(worker, taskQueue, {
+    source: { type: 'range', start: 0, end: 4 },
+    target: { type: 'http', url: `${api.url}/items/{{key}}`, timeout: '100ms' },
+    chunkSize: 2,
+    maxParallelism: 2,
+    retry: { maxAttempts: 2, initialInterval: '10ms' },
+  });
+  expect(summary).toMatchObject({ ok: 0, failed: 4 });
+  for (const o of await collect(jobId)) {
+    expect(o).toMatchObject({ ok: false, attempts: 2, errorClass: 'retryable', error: expect.stringContaining('UND_ERR_HEADERS_TIMEOUT') });
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  expect(api.stats().aborted).toBe(8);
+});
