@@ -7,18 +7,21 @@ import { dirname, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { startLimitedApi, type LimitedApi } from '../demo/limited-api';
+import { DEFAULT_TASK_QUEUE } from '../common/messages';
 import type { JobSpec } from '../common/spec';
 import type { Io } from './cli';
 import { int, summaryText } from './cli-format';
 import { type LocalServer, startOrReuseServer } from './cli-server';
 import { watchJob } from './cli-watch';
 import { connectClient, workflowUiLink } from './connection';
+import { isListening } from './dev-server';
 import { setMaxParallelism, startJob } from './jobs';
 
 export interface DemoOptions {
   keep: boolean;
   uiPort?: number;
   items?: number;
+  apiPort?: number;
   io: Io;
 }
 
@@ -28,7 +31,10 @@ const RAISED_CAP = 6;
 const PER_CHUNK_RPS = 30;
 const FAIL_KEYS = ['13', '1234', '2718'];
 const REJECT_KEYS = ['404'];
-const TASK_QUEUE = 'sluice-demo';
+/** The default queue, so that `sluice start` and `sluice retry` reach the demo's worker when it runs with --keep. */
+const TASK_QUEUE = DEFAULT_TASK_QUEUE;
+/** The port examples/http-range.json points at; a free one when it is taken. */
+export const DEMO_API_PORT = 8787;
 export const DEMO_MANIFEST = '.sluice/demo-manifest.jsonl';
 
 export function demoSpec(apiUrl: string, items: number): JobSpec {
@@ -77,7 +83,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     say(server.reused ? `Temporal  reusing the server at ${server.address}` : `Temporal  dev server started at ${server.address} (history in ${server.dbFile})`);
     say(`Web UI    ${server.uiUrl}`);
 
-    api = await startLimitedApi({ ...API, failKeys: FAIL_KEYS, rejectKeys: REJECT_KEYS });
+    const port = opts.apiPort ?? DEMO_API_PORT;
+    const portFree = !(await isListening(`127.0.0.1:${port}`));
+    api = await startLimitedApi({ ...API, failKeys: FAIL_KEYS, rejectKeys: REJECT_KEYS, port: portFree ? port : 0 });
     say(`API       ${api.url}: ${API.ratePerSecond} req/s (burst ${API.burst}), ${API.maxConcurrent} in flight, else 429 + Retry-After`);
     say(`          keys ${FAIL_KEYS.join(', ')} always answer 500 and key ${REJECT_KEYS.join(', ')} answers 422, so failures show`);
 
@@ -129,11 +137,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       api.configure({ failKeys: [], rejectKeys: [] });
       say();
       say(`--keep: the server, the worker (task queue ${TASK_QUEUE}) and the API (${api.url}) stay up; the API now accepts the failed keys.`);
-      say(`In another terminal: sluice retry ${jobId} --wait    Web UI: ${server.uiUrl}    Ctrl-C here stops everything.`);
+      say(`In another terminal:  sluice retry ${jobId} --wait`);
+      if (api.url.endsWith(`:${DEMO_API_PORT}`)) say(`                      sluice start examples/http-range.json   (then watch, set-parallelism, pause, resume)`);
+      say(`Web UI: ${server.uiUrl}    Ctrl-C here stops everything.`);
       process.removeListener('SIGINT', onSigint);
       await new Promise((r) => process.once('SIGINT', r));
     } else if (summary.failed > 0) {
-      say(`(the retry needs a worker on task queue ${TASK_QUEUE} and the demo API: \`sluice demo --keep\` leaves them up)`);
+      say(`(the retry needs a worker and the demo API: \`sluice demo --keep\` leaves them up)`);
     }
     return 0;
   } finally {

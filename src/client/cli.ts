@@ -411,12 +411,17 @@ const dev: Command = {
 };
 
 const demo: Command = {
-  usage: 'demo [--keep] [--ui-port PORT] [--items N]',
+  usage: 'demo [--keep] [--ui-port PORT] [--api-port PORT] [--items N]',
   summary: 'the whole thing in one process: server, worker, a rate-limited API and a live job (~30s)',
-  details: '  --keep           leave the server, worker and API running at the end (Ctrl-C stops them)\n  --ui-port PORT   Web UI port when a server is started (default 8233, or a free one)\n  --items N        items in the demo job (default 3000)',
-  flags: { keep: 'boolean', 'ui-port': 'string', items: 'string' },
+  details: [
+    '  --keep            leave the server, worker and API running at the end (Ctrl-C stops them)',
+    '  --ui-port PORT    Web UI port when a server is started (default 8233, or a free one)',
+    '  --api-port PORT   port of the demo API (default 8787, which examples/http-range.json uses; a free one when taken)',
+    '  --items N         items in the demo job (default 3000)',
+  ].join('\n'),
+  flags: { keep: 'boolean', 'ui-port': 'string', 'api-port': 'string', items: 'string' },
   async run(args, io) {
-    return runDemo({ keep: boolFlag(args, 'keep'), uiPort: wholeNumberFlag(args, 'ui-port', 1), items: wholeNumberFlag(args, 'items', 100), io });
+    return runDemo({ keep: boolFlag(args, 'keep'), uiPort: wholeNumberFlag(args, 'ui-port', 1), apiPort: wholeNumberFlag(args, 'api-port', 1), items: wholeNumberFlag(args, 'items', 100), io });
   },
 };
 
