@@ -21,6 +21,8 @@ export interface FastServerStats {
   maxInFlight: number;
   /** TCP connections accepted: sluice opens one per chunk. */
   connections: number;
+  /** Mean lifetime of the connections closed so far: for sluice, how long a chunk held its connection. */
+  meanConnectionMs: number;
   firstAt?: number;
   lastAt?: number;
 }
@@ -43,12 +45,14 @@ interface Counters {
   inFlight: number;
   maxInFlight: number;
   connections: number;
+  closed: number;
+  lifetimeMs: number;
   timeline: ConnectionTimeline;
   firstAt?: number;
   lastAt?: number;
 }
 
-const fresh = (): Counters => ({ perKey: new Map(), requests: 0, inFlight: 0, maxInFlight: 0, connections: 0, timeline: [] });
+const fresh = (): Counters => ({ perKey: new Map(), requests: 0, inFlight: 0, maxInFlight: 0, connections: 0, closed: 0, lifetimeMs: 0, timeline: [] });
 
 function statsOf(c: Counters): FastServerStats {
   let repeatedKeys = 0;
@@ -59,7 +63,7 @@ function statsOf(c: Counters): FastServerStats {
       repeatedRequests += n - 1;
     }
   }
-  return { requests: c.requests, keys: c.perKey.size, repeatedKeys, repeatedRequests, maxInFlight: c.maxInFlight, connections: c.connections, firstAt: c.firstAt, lastAt: c.lastAt };
+  return { requests: c.requests, keys: c.perKey.size, repeatedKeys, repeatedRequests, maxInFlight: c.maxInFlight, connections: c.connections, meanConnectionMs: c.closed > 0 ? c.lifetimeMs / c.closed : 0, firstAt: c.firstAt, lastAt: c.lastAt };
 }
 
 /** Starts the server in this process. */
@@ -90,10 +94,14 @@ export async function startFastServer(opts: FastServerOptions = {}): Promise<Fas
   server.on('connection', (socket) => {
     c.connections += 1;
     open += 1;
-    c.timeline.push([Date.now(), open]);
+    const openedAt = Date.now();
+    c.timeline.push([openedAt, open]);
     socket.once('close', () => {
       open -= 1;
-      c.timeline.push([Date.now(), open]);
+      const now = Date.now();
+      c.timeline.push([now, open]);
+      c.closed += 1;
+      c.lifetimeMs += now - openedAt;
     });
   });
   server.keepAliveTimeout = 60_000;
