@@ -5,12 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { startLimitedApi, type LimitedApi } from '../demo/limited-api';
 import { DEFAULT_TASK_QUEUE } from '../common/messages';
 import type { JobSpec } from '../common/spec';
 import type { Io } from './cli';
 import { int, summaryText } from './cli-format';
+import { installWorkerLogger } from './cli-logger';
 import { type LocalServer, startOrReuseServer } from './cli-server';
 import { watchJob } from './cli-watch';
 import { connectClient, workflowUiLink } from './connection';
@@ -55,7 +56,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const { io } = opts;
   const say = (line = '') => void (io.json || io.print(line));
   const items = opts.items ?? 3000;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installWorkerLogger('WARN');
 
   say(`sluice demo: ${int(items)} items against a local API that allows ${API.ratePerSecond} req/s and ${API.maxConcurrent} requests at once`);
   say();

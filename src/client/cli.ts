@@ -11,6 +11,7 @@ import type { Key } from '../common/types';
 import { boolFlag, CliError, type FlagKinds, type ParsedArgs, parseArgs, positionals, stringFlag, UsageError, wholeNumberFlag } from './cli-args';
 import { int, progressBlock, summaryText } from './cli-format';
 import { runDemo } from './cli-demo';
+import { installWorkerLogger } from './cli-logger';
 import { DEFAULT_DB_FILE, DEFAULT_UI_PORT, startOrReuseServer } from './cli-server';
 import { type JobEnd, watchJob } from './cli-watch';
 import { connectClient, temporalAddress, temporalNamespace, workflowUiLink } from './connection';
@@ -379,6 +380,7 @@ const worker: Command = {
   async run(args, io) {
     const maxConcurrentChunks = wholeNumberFlag(args, 'max-concurrent-chunks', 1);
     const taskQueue = stringFlag(args, 'task-queue') ?? process.env.SLUICE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+    installWorkerLogger('INFO');
     const { runWorker } = await import('../worker');
     io.warn(`sluice worker: task queue ${taskQueue} at ${temporalAddress()} (namespace ${temporalNamespace()}); Ctrl-C to stop`);
     await runWorker({ taskQueue, maxConcurrentChunks });
@@ -401,6 +403,7 @@ const dev: Command = {
     io.print(`worker: task queue ${taskQueue}; start a job in another terminal: sluice start job.json --wait`);
     io.print('Ctrl-C stops the worker' + (server.reused ? '' : ' and the server'));
     try {
+      installWorkerLogger('INFO');
       const { runWorker } = await import('../worker');
       await runWorker({ taskQueue });
     } finally {
