@@ -97,7 +97,7 @@ export function highestParam(sql: string): number {
 
 /** Why a `where` fragment could escape its parentheses or add a statement, or undefined when it cannot. */
 export function wherePitfall(where: string): string | undefined {
-  const unquoted = where.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"/g, "''");
+  const unquoted = where.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"/g, ' _ ');
   if (/'/.test(unquoted)) return 'has an unclosed quote';
   if (unquoted.includes(';')) return 'must be one condition, without ";"';
   if (/--|\/\*/.test(unquoted)) return 'must not contain SQL comments';
@@ -115,7 +115,7 @@ export function checkPostgresTarget(t: Record<string, unknown>, p: string, probl
   if (typeof t.sql !== 'string' || t.sql.trim() === '') problems.push(`${p}sql: ${t.sql === undefined ? 'required, ' : ''}expected one SQL statement with $1..$n parameters, got ${show(t.sql)}`);
   if (!Array.isArray(t.params) || t.params.length === 0) {
     problems.push(`${p}params: ${t.params === undefined ? 'required, ' : ''}expected a non-empty array of templates such as ["{{key}}", "{{item.name}}"], one per SQL parameter, got ${show(t.params)}`);
-  } else if (typeof t.sql === 'string') {
+  } else if (typeof t.sql === 'string' && t.sql.trim() !== '') {
     const highest = highestParam(t.sql);
     if (highest !== t.params.length) problems.push(`${p}params: the sql uses ${highest === 0 ? 'no parameter' : `$1..$${highest}`}, expected as many params entries, got ${t.params.length}`);
   }
