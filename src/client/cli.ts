@@ -465,7 +465,7 @@ function makeIo(json: boolean): Io {
   return {
     json,
     print: (text) => void process.stdout.write(`${text}\n`),
-    printJson: (value) => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    printJson: (value) => void process.stdout.write(`${JSON.stringify(value)}\n`),
     warn: (text) => void process.stderr.write(`${text}\n`),
   };
 }
