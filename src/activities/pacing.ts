@@ -26,17 +26,21 @@ export class TokenBucket implements Pacer {
     this.last = this.now();
   }
 
-  /** Milliseconds until a token is free (0 if one is free now), after refilling. */
-  private waitMs(): number {
+  /**
+   * Refills, then reserves one token, going into debt when there is none: returns the milliseconds until the
+   * reserved token is due (0 if it was free now). Reserving first means one timer per call; a timer that fires late
+   * is made up by the next call, and none that fires early makes the caller sleep twice.
+   */
+  private reserve(): number {
     const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond) - 1;
     this.last = t;
-    return this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.ratePerSecond) * 1000;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.ratePerSecond) * 1000;
   }
 
   async take(signal?: AbortSignal): Promise<void> {
-    for (let wait = this.waitMs(); wait > 0; wait = this.waitMs()) await sleep(wait, signal);
-    this.tokens -= 1;
+    const wait = this.reserve();
+    if (wait > 0) await sleep(wait, signal);
   }
 }
 
