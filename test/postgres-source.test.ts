@@ -87,6 +87,17 @@ test('planning pages through boundary keys; the chunks cover every row once, in 
   expect(found.map((i) => [i.key, i.missing ?? false])).toEqual([['k000006', false], ['k000030', true], ['nope', true], ['k000009', false]]);
 });
 
+test('a chunk larger than a read page is read in key-ordered pages, each on a brief connection', async () => {
+  const t = table('sluice_big');
+  await admin(`CREATE TABLE ${t} (id int PRIMARY KEY, v text)`);
+  await admin(`INSERT INTO ${t} SELECT i * 2, 'v' || i FROM generate_series(1, 12345) i`);
+  const spec: PostgresSourceSpec = { type: 'postgres', connection: '${env:DATABASE_URL}', table: t, key: 'id' };
+  const ctx: CheckContext = { jobId: 'read-test', spec: { source: { ...spec }, target: { type: 'none' }, maxParallelism: 1 }, env };
+  const items = await collect(postgresSource.read(spec, { id: 0, slice: { after: 4, upTo: 24000 } }, 10, ctx));
+  expect(items.map((i) => i.key)).toEqual(Array.from({ length: 12000 - 2 - 10 }, (_, i) => 2 * (i + 3 + 10)));
+  expect(items[0]?.value).toEqual({ id: 26, v: 'v13' });
+});
+
 test('a table-to-table copy with a transform; rows a constraint rejects are retried through readKeys', async () => {
   const src = table('sluice_users');
   const dst = table('sluice_users_copy');

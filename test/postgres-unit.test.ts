@@ -80,8 +80,8 @@ test('identifiers are validated, then double-quoted', () => {
 
 test('source SQL quotes identifiers, keeps where in its own parentheses, and passes every value as a parameter', () => {
   const sql = sourceSql({ type: 'postgres', connection: '${env:X}', table: 'app.users', key: 'id', columns: ['email'], where: 'active' });
-  expect(sql.range(true)).toBe('SELECT "email", "id" FROM "app"."users" WHERE (\nactive\n) AND "id" IS NOT NULL AND "id" > $3 AND "id" <= $1 ORDER BY "id" OFFSET $2');
-  expect(sql.range(false)).not.toContain('$3');
+  expect(sql.range(true)).toBe('SELECT "email", "id" FROM "app"."users" WHERE (\nactive\n) AND "id" IS NOT NULL AND "id" > $4 AND "id" <= $1 ORDER BY "id" OFFSET $2 LIMIT $3');
+  expect(sql.range(false)).not.toContain('$4');
   expect(sql.lookup).toContain('"id" = ANY($1)');
   expect(sql.boundaries(true)).toContain('LIMIT $1');
   expect(sourceSql({ type: 'postgres', connection: '${env:X}', table: 't', key: 'k' }).check).toBe('SELECT * FROM "t" WHERE "k" IS NOT NULL ORDER BY "k" LIMIT 0');

@@ -20,6 +20,8 @@ interface PlanCursor {
 }
 
 const MIN_TRANSIENT_ATTEMPTS = 5;
+/** Rows read per query by read(). */
+const READ_PAGE = 5_000;
 /** Keys looked up per statement by readKeys. */
 const LOOKUP_BATCH = 5_000;
 
@@ -38,8 +40,8 @@ export function sourceSql(spec: PostgresSourceSpec) {
       `SELECT k, rn, n FROM (SELECT k, row_number() OVER (ORDER BY k) AS rn, count(*) OVER () AS n FROM ` +
       `(SELECT ${key} AS k FROM ${table} ${filter(hasLower ? ` AND ${key} > $3` : '')} ORDER BY ${key} LIMIT $1) page) s ` +
       `WHERE rn % $2 = 0 OR rn = n ORDER BY rn`,
-    /** Rows with key <= `$1` (and > `$3` when given), skipping the first `$2`. */
-    range: (hasLower: boolean) => `SELECT ${columns} FROM ${table} ${filter(hasLower ? ` AND ${key} > $3` : '')} AND ${key} <= $1 ORDER BY ${key} OFFSET $2`,
+    /** At most `$3` rows with key <= `$1` (and > `$4` when given), skipping the first `$2`. */
+    range: (hasLower: boolean) => `SELECT ${columns} FROM ${table} ${filter(hasLower ? ` AND ${key} > $4` : '')} AND ${key} <= $1 ORDER BY ${key} OFFSET $2 LIMIT $3`,
     lookup: `SELECT ${columns} FROM ${table} ${filter('')} AND ${key} = ANY($1)`,
   };
 }
@@ -103,10 +105,20 @@ export const postgresSource: Source<PostgresSourceSpec> = {
 
   async *read(spec, chunk, skip, ctx) {
     const { after, upTo } = chunk.slice as unknown as KeyRangeSlice;
-    const values: unknown[] = after === null ? [upTo, skip] : [upTo, skip, after];
-    // The whole chunk is read at once and the connection closed: a source holds a connection only briefly.
-    const { rows } = await query(spec, ctx, sourceSql(spec).range(after !== null), values);
-    for (const row of rows as Array<Record<string, unknown>>) yield { key: keyOf(row, spec.key), value: row } satisfies Item;
+    const sql = sourceSql(spec);
+    // Pages of rows, each read on a connection held only for its query: memory stays bounded and the source
+    // does not hold a connection while the target works.
+    let lower = after;
+    let offset = skip;
+    for (;;) {
+      const values: unknown[] = lower === null ? [upTo, offset, READ_PAGE] : [upTo, offset, READ_PAGE, lower];
+      const rows = (await query(spec, ctx, sql.range(lower !== null), values)).rows as Array<Record<string, unknown>>;
+      for (const row of rows) yield { key: keyOf(row, spec.key), value: row } satisfies Item;
+      const last = rows[rows.length - 1];
+      if (rows.length < READ_PAGE || !last) return;
+      lower = keyOf(last, spec.key);
+      offset = 0;
+    }
   },
 
   async *readKeys(spec, keys, ctx) {
