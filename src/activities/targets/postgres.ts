@@ -26,6 +26,8 @@ export const postgresTargetStats = {
   refused: 0,
   /** Statements or connection attempts retried after a transient error. */
   retries: 0,
+  /** Connections replaced after they broke (server restart, network). */
+  reconnects: 0,
   statements: 0,
 };
 
@@ -69,6 +71,7 @@ async function withRetries(session: PgSession, ctx: ChunkContext, work: (client:
     await ctx.pacer.take(ctx.signal);
     try {
       if (session.broken || !session.client) {
+        if (session.client) postgresTargetStats.reconnects += 1;
         await endClient(session.client);
         session.client = undefined;
       }
