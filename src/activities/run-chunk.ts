@@ -23,7 +23,7 @@ export interface ChunkProgress {
   okStatus?: number | string;
   okNotes: ItemOutcome[];
   failed: ItemOutcome[];
-  /** Keys in read order, when the descriptor cannot tell them. */
+  /** Keys in read order, when the descriptor cannot tell them. Kept in memory only: heartbeats leave them out. */
   keys?: Key[];
 }
 
@@ -39,7 +39,19 @@ export function record(progress: ChunkProgress, outcome: ItemOutcome): void {
   if (outcome.attempts !== 1 || outcome.status !== progress.okStatus) progress.okNotes.push(outcome);
 }
 
-const snapshot = (p: ChunkProgress): ChunkProgress => ({ ...p, okNotes: p.okNotes.slice(), failed: p.failed.slice(), keys: p.keys?.slice() });
+/** What a heartbeat carries: the cursor and the outcomes that are not plain successes, never the key list. */
+const snapshot = ({ keys: _keys, ...p }: ChunkProgress): ChunkProgress => ({ ...p, okNotes: p.okNotes.slice(), failed: p.failed.slice() });
+
+/** The keys of the first `count` items of a chunk, read again from its source (a resumed attempt needs them for its result). */
+async function firstKeys(items: AsyncIterable<Item>, count: number): Promise<Key[]> {
+  const keys: Key[] = [];
+  if (count === 0) return keys;
+  for await (const item of items) {
+    keys.push(item.key);
+    if (keys.length >= count) break;
+  }
+  return keys;
+}
 
 export function makeRunChunk(registry: Registry, env: NodeJS.ProcessEnv = process.env) {
   return async function runChunk({ jobId, spec, chunk }: RunChunkInput): Promise<ChunkResult> {
@@ -48,10 +60,12 @@ export function makeRunChunk(registry: Registry, env: NodeJS.ProcessEnv = proces
     const target = registry.targets.get(spec.target.type);
     if (!source || !target) throw ApplicationFailure.nonRetryable(`unknown source or target type: ${spec.source.type} -> ${spec.target.type}`, 'InvalidJobSpec');
 
+    const checkCtx = { jobId, spec, env };
     const keyList = source.keyList?.(spec.source as never, chunk);
     const resumed = activity.info.heartbeatDetails as ChunkProgress | undefined;
-    const progress: ChunkProgress = resumed ?? { cursor: 0, okCount: 0, okNotes: [], failed: [], keys: keyList ? undefined : [] };
+    const progress: ChunkProgress = resumed ?? { cursor: 0, okCount: 0, okNotes: [], failed: [] };
     const resumedAt = progress.cursor;
+    if (!keyList) progress.keys = await firstKeys(source.read(spec.source as never, chunk, 0, checkCtx), resumedAt);
     const signal = activity.cancellationSignal;
     const pacer = spec.pacing?.requestsPerSecond ? new TokenBucket(spec.pacing.requestsPerSecond, spec.pacing.burst ?? 1) : unpaced;
     const ctx: ChunkContext = { jobId, chunkId: chunk.id, spec, signal, pacer, retry: retryPolicy(spec.retry), sleep: (ms) => sleep(ms, signal), env };
@@ -68,7 +82,6 @@ export function makeRunChunk(registry: Registry, env: NodeJS.ProcessEnv = proces
     // Keeps heartbeating (and so learning of cancellation) while a call or a Retry-After wait is slow.
     const timer = setInterval(() => beat(true), 1000);
     const batchSize = target.batchSize?.(spec.target as never) ?? 1;
-    const checkCtx = { jobId, spec, env };
     let session: unknown;
     try {
       session = await target.open(spec.target as never, ctx);
