@@ -30,7 +30,9 @@ export async function crashBench(env: BenchEnv, opts: { items?: number; chunkSiz
   const items = opts.items ?? 40_000;
   const chunkSize = opts.chunkSize ?? 1000;
   const cap = opts.cap ?? 8;
-  const killAt = Math.floor(items * (opts.killAtFraction ?? 0.4));
+  // Chunks of the first rounds run in near lockstep: 0.54 of 40,000 items is 2 rounds of 8 chunks plus 700 items into
+  // each chunk of the third, past its first heartbeat (500ms in), not at a chunk boundary where nothing is in flight.
+  const killAt = Math.floor(items * (opts.killAtFraction ?? 0.54));
   const heartbeatTimeout = opts.heartbeatTimeout ?? '3s';
   const server = await startFastServer({ latencyMs: 1 });
   const taskQueue = uniqueId('bench-crash');
