@@ -9,7 +9,7 @@ import type { Item, Target } from '../src/activities/plugins';
 import { makeRunChunk, type ChunkProgress } from '../src/activities/run-chunk';
 import { chunkOutcomes } from '../src/common/manifest';
 import type { JobSpec } from '../src/common/spec';
-import type { ChunkDescriptor } from '../src/common/types';
+import type { ChunkDescriptor, ChunkResult } from '../src/common/types';
 
 const path = join(tmpdir(), `sluice-run-chunk-${process.pid}.jsonl`);
 writeFileSync(path, Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: `k${i}` })).join('\n'));
@@ -37,7 +37,7 @@ test('a fresh attempt processes every item and heartbeats without keys', async (
   const beats: ChunkProgress[] = [];
   env.on('heartbeat', (d: ChunkProgress) => beats.push(d));
   const runChunk = makeRunChunk(createRegistry({ targets: [recordingTarget(seen, 250)] })); // 3 batches: 750 ms
-  const result = await env.run(runChunk, { jobId: 'j', spec, chunk });
+  const result: ChunkResult = await env.run(runChunk, { jobId: 'j', spec, chunk });
   expect(beats.length).toBeGreaterThan(0);
   expect(beats[0]).toMatchObject({ cursor: expect.any(Number), okCount: expect.any(Number) });
   expect(seen.map((i) => i.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9']);
@@ -50,7 +50,7 @@ test('a resumed attempt skips the finished items and returns every outcome once'
   const resumedFrom: ChunkProgress = { cursor: 4, okCount: 3, okStatus: 200, okNotes: [], failed: [{ key: 'k1', ok: false, attempts: 3, error: 'HTTP 500', errorClass: 'retryable' }] };
   const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: resumedFrom });
   const runChunk = makeRunChunk(createRegistry({ targets: [recordingTarget(seen)] }));
-  const result = await env.run(runChunk, { jobId: 'j', spec, chunk });
+  const result: ChunkResult = await env.run(runChunk, { jobId: 'j', spec, chunk });
   expect(seen.map((i) => i.key)).toEqual(['k4', 'k5', 'k6', 'k7', 'k8', 'k9']);
   expect(result).toMatchObject({ resumedAt: 4, attempt: 2, okCount: 8 });
   const outcomes = [...chunkOutcomes(result)];

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { envRefs, type JobSpec } from '../common/spec';
 import type { PlanPage } from '../common/types';
 import { writeManifestFile, type ManifestSummary } from '../client/outcomes';
-import { type Registry, type Source, SpecError, type Target } from './plugins';
+import { type AnySource, type AnyTarget, type Registry, SpecError } from './plugins';
 import { makeRunChunk } from './run-chunk';
 import { jsonlSource } from './sources/jsonl';
 import { keysSource } from './sources/keys';
@@ -13,15 +13,15 @@ import { rangeSource } from './sources/range';
 import { httpTarget } from './targets/http';
 import { postgresTarget } from './targets/postgres';
 
-export type { Item, Source, Target, ChunkContext, Registry } from './plugins';
+export type { AnySource, AnyTarget, Item, Source, Target, ChunkContext, Registry } from './plugins';
 export { SpecError } from './plugins';
 
 /** The built-in sources and targets, plus any the caller adds. */
-export function createRegistry(extra: { sources?: Source[]; targets?: Target[] } = {}): Registry {
+export function createRegistry(extra: { sources?: AnySource[]; targets?: AnyTarget[] } = {}): Registry {
   const registry: Registry = { sources: new Map(), targets: new Map() };
-  for (const s of [rangeSource, jsonlSource, postgresSource, ...(extra.sources ?? [])]) registry.sources.set(s.type, s as unknown as Source);
-  registry.sources.set('keys', keysSource(registry) as unknown as Source);
-  for (const t of [httpTarget, postgresTarget, ...(extra.targets ?? [])]) registry.targets.set(t.type, t as unknown as Target);
+  for (const s of [rangeSource, jsonlSource, postgresSource, ...(extra.sources ?? [])]) registry.sources.set(s.type, s);
+  registry.sources.set('keys', keysSource(registry));
+  for (const t of [httpTarget, postgresTarget, ...(extra.targets ?? [])]) registry.targets.set(t.type, t);
   return registry;
 }
 

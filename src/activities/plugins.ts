@@ -66,7 +66,11 @@ export class SpecError extends Error {
   override readonly name = 'SpecError';
 }
 
+/** A source or target of any spec type: what a registry holds and what a worker accepts. */
+export type AnySource = Source<never>;
+export type AnyTarget = Target<never>;
+
 export interface Registry {
-  sources: Map<string, Source>;
-  targets: Map<string, Target>;
+  sources: Map<string, AnySource>;
+  targets: Map<string, AnyTarget>;
 }

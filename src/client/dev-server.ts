@@ -74,9 +74,10 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     uiUrl: opts.headless ? undefined : `http://localhost:${uiPort}`,
     process: child,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
     },
   };
 }

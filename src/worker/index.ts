@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, createRegistry } from '../activities';
-import type { Source, Target } from '../activities/plugins';
+import type { AnySource, AnyTarget } from '../activities/plugins';
 import { DEFAULT_TASK_QUEUE } from '../common/messages';
 import { temporalAddress, temporalNamespace } from '../client/connection';
 
@@ -14,8 +14,8 @@ export interface SluiceWorkerOptions {
   /** @default 'sluice' */
   taskQueue?: string;
   /** Your own sources and targets, beside the built-in ones. */
-  sources?: Source[];
-  targets?: Target[];
+  sources?: AnySource[];
+  targets?: AnyTarget[];
   /**
    * Chunks this process runs at once. The job-wide cap is the workflow's; this bounds one process.
    * @default 200
