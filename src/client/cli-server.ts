@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { type DevServer, ensureDevServer, isListening } from './dev-server';
+import { ensureDevServer, isListening } from './dev-server';
 import { temporalAddress } from './connection';
 
 export const DEFAULT_UI_PORT = 8233;
@@ -41,16 +41,6 @@ export async function startOrReuseServer(opts: { uiPort?: number; dbFile?: strin
   const dbFile = resolve(opts.dbFile ?? DEFAULT_DB_FILE);
   mkdirSync(dirname(dbFile), { recursive: true });
   const server = await ensureDevServer({ address, uiPort, dbFile, log: opts.log });
-  return { address, uiUrl: server.uiUrl ?? `http://localhost:${uiPort}`, reused: false, dbFile, stop: () => stopServer(server) };
+  return { address, uiUrl: server.uiUrl ?? `http://localhost:${uiPort}`, reused: false, dbFile, stop: () => server.stop() };
 }
 
-/** Stops a server we started; a no-op when it already exited (e.g. Ctrl-C reached its process group too). */
-async function stopServer(server: DevServer): Promise<void> {
-  const child = server.process;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}

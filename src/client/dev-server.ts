@@ -73,11 +73,14 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     address,
     uiUrl: opts.headless ? undefined : `http://localhost:${uiPort}`,
     process: child,
+    /** Stops the server we started; a no-op once it has exited (e.g. Ctrl-C reached its process group too). */
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
