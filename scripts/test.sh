@@ -6,13 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "==> npm ci" >&2
-  npm ci --no-audit --no-fund
-fi
-
-echo "==> Temporal CLI" >&2
-bash scripts/install-temporal.sh >/dev/null
+source scripts/setup.sh
 
 echo "==> Postgres" >&2
 if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startJob } from '../src/client/jobs';
-import { chunkResults, jobOutcomes } from '../src/client/outcomes';
+import { chunkResults, listOutcomes } from '../src/client/outcomes';
 import { chunkOutcomes } from '../src/common/manifest';
 import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
 import { testClient, uniqueId, waitFor } from './support/temporal';
@@ -55,8 +55,7 @@ test('a worker killed mid-run is replaced; the job completes with one outcome pe
   expect(summary).toMatchObject({ ok: items, failed: 0, total: items });
 
   // Exactly one outcome per item.
-  const keys: number[] = [];
-  for await (const o of jobOutcomes(client, handle.workflowId)) keys.push(o.key as number);
+  const keys = (await listOutcomes(client, handle.workflowId)).map((o) => o.key as number);
   expect(keys.sort((a, b) => a - b)).toEqual(Array.from({ length: items }, (_, i) => i));
 
   // Every item reached the server; the ones sent twice all come after the resumed chunk's last heartbeat.

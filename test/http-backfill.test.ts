@@ -3,10 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
 import { retryFailed, startJob, type JobSummary } from '../src/client/jobs';
-import { jobOutcomes } from '../src/client/outcomes';
+import { listOutcomes } from '../src/client/outcomes';
 import type { JobSpec } from '../src/common/spec';
 import type { ItemOutcome } from '../src/common/types';
-import { testClient, testWorker, uniqueId } from './support/temporal';
+import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
 
 let client: Client;
 let api: LimitedApi;
@@ -21,11 +21,6 @@ afterAll(async () => {
 });
 beforeEach(() => api.reset());
 
-async function collect(jobId: string): Promise<ItemOutcome[]> {
-  const all: ItemOutcome[] = [];
-  for await (const o of jobOutcomes(client, jobId)) all.push(o);
-  return all;
-}
 
 function expectOneLinePerKey(outcomes: ItemOutcome[], keys: number[]): void {
   expect(outcomes.map((o) => o.key).sort((a, b) => Number(a) - Number(b))).toEqual(keys);
@@ -58,7 +53,7 @@ test('2,000 items at cap 8 stay inside the rate and the concurrency, with every 
   expect(stats.accepted).toBe(2000);
   expect(Object.keys(stats.perKey)).toHaveLength(2000);
   expect(stats.acceptedPerSecond).toBeGreaterThanOrEqual(0.9 * allowed);
-  const outcomes = await collect(jobId);
+  const outcomes = await listOutcomes(client, jobId);
   expectOneLinePerKey(outcomes, range(2000));
   expect(outcomes.every((o) => o.ok && o.status === 200 && o.attempts === 1)).toBe(true);
   console.log(`achieved ${stats.acceptedPerSecond.toFixed(1)} req/s of ${allowed} allowed (${((100 * stats.acceptedPerSecond) / allowed).toFixed(1)}%), max in flight ${stats.maxInFlight}`);
@@ -77,7 +72,7 @@ test('keys that always fail end failed with status and attempts; retry sends onl
   };
   const { jobId, summary } = await runJob(worker, taskQueue, spec);
   expect(summary).toMatchObject({ ok: 296, failed: 4 });
-  const outcomes = await collect(jobId);
+  const outcomes = await listOutcomes(client, jobId);
   expectOneLinePerKey(outcomes, range(300));
   const failed = outcomes.filter((o) => !o.ok);
   expect(failed.map((o) => String(o.key)).sort()).toEqual(['100', '199', '42', '7']);
@@ -113,7 +108,7 @@ test('an unpaced job against a rate-limited API backs off on 429 as Retry-After 
   const stats = api.stats();
   expect(stats.throttled).toBeGreaterThan(0);
   expect(stats.accepted).toBe(40);
-  const retried = (await collect(jobId)).filter((o) => o.attempts > 1);
+  const retried = (await listOutcomes(client, jobId)).filter((o) => o.attempts > 1);
   expect(retried.length).toBeGreaterThan(0);
   expect(retried.every((o) => o.ok && o.status === 200)).toBe(true);
   // Each 429 said "Retry-After: 1": a chunk that retried waited at least a second, not the 1ms backoff.
@@ -131,9 +126,10 @@ test('a request that outlives target.timeout is abandoned, retried with backoff,
     retry: { maxAttempts: 2, initialInterval: '10ms' },
   });
   expect(summary).toMatchObject({ ok: 0, failed: 4 });
-  for (const o of await collect(jobId)) {
+  for (const o of await listOutcomes(client, jobId)) {
     expect(o).toMatchObject({ ok: false, attempts: 2, errorClass: 'retryable', error: expect.stringContaining('UND_ERR_HEADERS_TIMEOUT') });
   }
-  await new Promise((r) => setTimeout(r, 100));
+  // 4 items x 2 attempts, each abandoned by the client: the server sees every one of them closed early.
+  await waitFor('the server to see 8 aborted requests', () => (api.stats().aborted >= 8 ? true : undefined), 10_000);
   expect(api.stats().aborted).toBe(8);
 });

@@ -7,9 +7,8 @@ import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { postgresTargetStats } from '../src/activities/targets/postgres';
 import { setMaxParallelism, startJob, type JobSummary } from '../src/client/jobs';
-import { jobOutcomes } from '../src/client/outcomes';
+import { listOutcomes } from '../src/client/outcomes';
 import type { JobSpec } from '../src/common/spec';
-import type { ItemOutcome } from '../src/common/types';
 import { admin, count, createLimitedRole, dropRole, freshName, sampleConnections, scheduledActivities, urlFor, ADMIN_URL } from './support/postgres';
 import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
 
@@ -53,11 +52,6 @@ async function expectExactlyAllRows(table: string): Promise<void> {
   expect(rows[0]).toMatchObject({ n: String(ROWS), distinct_ids: String(ROWS), lo: '0', hi: String(ROWS - 1) });
 }
 
-async function outcomesOf(jobId: string): Promise<ItemOutcome[]> {
-  const all: ItemOutcome[] = [];
-  for await (const o of jobOutcomes(client, jobId)) all.push(o);
-  return all;
-}
 
 test('a role limited to N connections and cap N: never more than N connections, 100,000 rows, each once', async () => {
   const N = 4;
@@ -110,7 +104,7 @@ test('the cap raised above the connection limit mid-run: refused connections are
     await expectExactlyAllRows(table);
     expect(refused).toBeGreaterThan(0);
     expect(max).toBeLessThanOrEqual(N);
-    const outcomes = await outcomesOf(jobId);
+    const outcomes = await listOutcomes(client, jobId);
     expect(outcomes).toHaveLength(ROWS);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     console.log(`cap ${N} -> ${2 * N} over a limit of ${N}: ${refused} refused connections (53300) retried, 0 item failures, max ${max} connections, ${summary.seconds}s`);
@@ -149,7 +143,7 @@ test('rows that violate a CHECK constraint fail alone with their SQLSTATE; every
     expect(await count(table)).toBe(997);
     const present = await admin<{ id: string }>(`SELECT id FROM ${table} WHERE id = ANY($1)`, [bad]);
     expect(present.rows).toHaveLength(0);
-    const failed = (await outcomesOf(jobId)).filter((o) => !o.ok);
+    const failed = (await listOutcomes(client, jobId)).filter((o) => !o.ok);
     expect(failed.map((o) => o.key)).toEqual(bad);
     for (const f of failed) {
       expect(f).toMatchObject({ status: '23514', errorClass: 'permanent', attempts: 1 });

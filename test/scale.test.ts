@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { retryFailed, startJob, type JobSummary } from '../src/client/jobs';
-import { jobOutcomes } from '../src/client/outcomes';
+import { listOutcomes } from '../src/client/outcomes';
 import { setMaxParallelismSignal, WORKFLOW_TYPE } from '../src/common/messages';
 import type { JobSpec } from '../src/common/spec';
-import type { ItemOutcome } from '../src/common/types';
 import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
 import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
 
@@ -25,11 +24,6 @@ afterAll(async () => {
 });
 beforeEach(() => api.reset());
 
-async function outcomes(jobId: string): Promise<ItemOutcome[]> {
-  const all: ItemOutcome[] = [];
-  for await (const o of jobOutcomes(client, jobId)) all.push(o);
-  return all;
-}
 
 test('a job continues-as-new every few hundred events and still records every item once', async () => {
   const maxEventsPerRun = 150;
@@ -66,7 +60,7 @@ test('a job continues-as-new every few hundred events and still records every it
   expect(lengths).toHaveLength(summary.runs);
   for (const n of lengths) expect(n).toBeLessThan(maxEventsPerRun + 6 * 8);
 
-  const all = await outcomes(jobId);
+  const all = await listOutcomes(client, jobId);
   expect(all.map((o) => o.key)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   expect(all.filter((o) => !o.ok)).toEqual([expect.objectContaining({ key: 1234, ok: false, status: 500, attempts: 2 })]);
   const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -95,7 +89,7 @@ test('a JSONL source is read by byte ranges; bad lines fail alone; a retry reads
   const jobId = uniqueId('jsonl');
   const summary = await first.worker.runUntil(async () => (await startJob(client, spec, { taskQueue: first.taskQueue, jobId })).result());
   expect(summary).toMatchObject({ ok: 498, failed: 4, total: 502 });
-  const all = await outcomes(jobId);
+  const all = await listOutcomes(client, jobId);
   expect(all).toHaveLength(502);
   expect(all.filter((o) => o.ok).map((o) => o.key)).toEqual(Array.from({ length: 500 }, (_, i) => `u${i}`).filter((k) => k !== 'u7' && k !== 'u450'));
   const failed = all.filter((o) => !o.ok);
@@ -113,6 +107,6 @@ test('a JSONL source is read by byte ranges; bad lines fail alone; a retry reads
   // The two server failures are sent again and pass; the two unusable lines cannot be found by key and fail again.
   expect(retried[1]).toMatchObject({ ok: 2, failed: 2 });
   expect(api.stats().perKey).toEqual({ u7: 1, u450: 1 });
-  const retryOutcomes = await outcomes(retried[0] as string);
+  const retryOutcomes = await listOutcomes(client, retried[0] as string);
   expect(retryOutcomes.map((o) => [o.key, o.ok])).toEqual([['u7', true], ['line 102', false], ['line 301', false], ['u450', true]]);
 });

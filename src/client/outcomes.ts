@@ -52,6 +52,13 @@ export async function* jobOutcomes(client: Client, jobId: string): AsyncIterable
   for (const result of await chunkResults(client, jobId)) yield* chunkOutcomes(result);
 }
 
+/** Every item's outcome in plan order, as an array: for jobs whose outcomes fit in memory. */
+export async function listOutcomes(client: Client, jobId: string): Promise<ItemOutcome[]> {
+  const all: ItemOutcome[] = [];
+  for await (const o of jobOutcomes(client, jobId)) all.push(o);
+  return all;
+}
+
 export interface ManifestSummary { path: string; lines: number; ok: number; failed: number }
 
 /** Writes the manifest (all items, or only failures) to `path`. */
