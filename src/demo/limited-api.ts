@@ -112,7 +112,8 @@ export async function startLimitedApi(initial: LimitedApiOptions = {}): Promise<
       }
       if (opts.requireBearer !== undefined && req.headers.authorization !== `Bearer ${opts.requireBearer}`) {
         stats.failed += 1;
-        return send(res, 401, { error: 'missing or wrong bearer token' });
+        // Like many real APIs, the error repeats what it was sent: a client must not log it verbatim.
+        return send(res, 401, { error: `wrong bearer token: ${req.headers.authorization ?? '(none)'}` });
       }
       const wait = takeToken();
       if (wait !== undefined) {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Client, errors } from 'undici';
 import { toMs } from '../../common/duration';
-import { DEFAULTS, type HttpTargetSpec } from '../../common/spec';
+import { DEFAULTS, envRefs, type HttpTargetSpec } from '../../common/spec';
 import { ErrorClass, type ItemOutcome } from '../../common/types';
 import type { ChunkContext, Item, Target } from '../plugins';
 import { backoffMs, parseRetryAfter } from '../retry';
@@ -15,6 +15,8 @@ interface HttpSession {
   clients: Map<string, Client>;
   timeoutMs: number;
   idempotency: boolean;
+  /** Values resolved from `${env:…}`: never written into an outcome, even when a server echoes them back. */
+  secrets: string[];
 }
 
 /** One attempt's verdict. */
@@ -24,6 +26,11 @@ type Attempt =
   | { kind: 'retry'; status?: number; error: string; afterMs?: number };
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+
+/** Replaces every secret value in `text` with `***`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, secret) => t.split(secret).join('***'), text);
+}
 
 export function idempotencyKey(jobId: string, key: unknown): string {
   return createHash('sha256').update(`${jobId}\u0000${String(key)}`).digest('hex').slice(0, 32);
@@ -93,6 +100,7 @@ export const httpTarget: Target<HttpTargetSpec, HttpSession> = {
       clients: new Map(),
       timeoutMs: toMs(spec.timeout ?? DEFAULTS.httpTimeout),
       idempotency: spec.idempotencyKey ?? !['GET', 'HEAD'].includes(method),
+      secrets: envRefs(spec).map((name) => ctx.env[name] ?? '').filter((v) => v.length > 0),
     };
   },
 
@@ -111,7 +119,7 @@ export const httpTarget: Target<HttpTargetSpec, HttpSession> = {
         if (result.kind === 'permanent' || attempts >= ctx.retry.maxAttempts || tooLong) {
           const errorClass = result.kind === 'permanent' ? ErrorClass.permanent : ErrorClass.retryable;
           const error = tooLong ? `${result.error} (Retry-After ${Math.round((waitMs as number) / 1000)}s is above retry.maxRetryAfter)` : result.error;
-          outcomes.push({ key: item.key, ok: false, status: result.status, attempts, error, errorClass });
+          outcomes.push({ key: item.key, ok: false, status: result.status, attempts, error: redact(error, session.secrets), errorClass });
           break;
         }
         await ctx.sleep(waitMs as number);
