@@ -129,7 +129,7 @@ const pgctl = (action: string) => execFileSync('pg_ctlcluster', ['--skip-systemc
 /** Without blocking this process, so the in-process worker keeps running (and failing) during the restart. */
 const pgctlAsync = (action: string) => promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', cluster(), 'main', action], { timeout: 60_000 });
 
-/** Starts Postgres if it is down and waits until it accepts connections: other engineers share it. */
+/** Starts Postgres if it is down and waits until it accepts connections: other test files share it. */
 async function ensurePostgresUp(): Promise<void> {
   try {
     pgctl('status');
