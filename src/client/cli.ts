@@ -18,6 +18,7 @@ import { connectClient, temporalAddress, temporalNamespace, workflowUiLink } fro
 import { isListening } from './dev-server';
 import { jobSpecOf, pauseJob, resumeJob, retryFailed, setMaxParallelism, specForKeys, startJob } from './jobs';
 import { jobOutcomes, writeManifestFile } from './outcomes';
+import { rootMessage } from '../common/errors';
 
 /** Where a command writes: text for people, or one JSON document (or JSON lines) with --json. */
 export interface Io {
@@ -51,13 +52,6 @@ async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   } finally {
     await client.connection.close();
   }
-}
-
-/** The innermost message of a Temporal failure chain: what the user needs to read. */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && (e.cause as { message?: string } | undefined)?.message) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 async function queryProgress(client: Client, jobId: string, ms = 10_000): Promise<Progress> {

@@ -6,6 +6,7 @@ import { toMs } from '../common/duration';
 import { type CapChange, pauseSignal, type Progress, progressQuery, resumeSignal, setMaxParallelismSignal, setMaxParallelismUpdate } from '../common/messages';
 import { checkMaxParallelism, DEFAULTS, InvalidSpecError, type JobSpec, type SourceSpec, validateSpec } from '../common/spec';
 import { type ChunkDescriptor, type ChunkResult, FAILED_SAMPLE_SIZE, type Ledger } from '../common/types';
+import { rootMessage } from '../common/errors';
 
 /** Everything a run hands to the next one through continue-as-new. */
 export interface CarriedState {
@@ -50,13 +51,6 @@ const planActivities = wf.proxyActivities<Activities>({
 function specForChunks(spec: JobSpec): JobSpec {
   const strip = (s: SourceSpec): SourceSpec => (s.type === 'keys' ? { ...s, keys: [] } : s);
   return { ...spec, source: strip(spec.source) };
-}
-
-/** An activity failure's innermost message: what the user needs to read. */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && (e.cause as { message?: string } | undefined)?.message) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 export async function backfillWorkflow(input: unknown, carried?: Partial<CarriedState>): Promise<JobSummary> {
