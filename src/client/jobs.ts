@@ -21,6 +21,11 @@ export function newJobId(spec: JobSpec): string {
   return `sluice-${label}-${randomUUID().slice(0, 8)}`;
 }
 
+/** The one line the Web UI shows for a job in its list and on its page. */
+export function jobSummaryLine(spec: JobSpec): string {
+  return `${spec.name ?? 'backfill'}: ${spec.source.type} -> ${spec.target.type}, cap ${spec.maxParallelism}${spec.pacing?.requestsPerSecond ? ` x ${spec.pacing.requestsPerSecond}/s per chunk` : ''}`;
+}
+
 /** Validates the spec (throwing InvalidSpecError, which names every bad field) and starts the job. */
 export async function startJob(client: Client, input: unknown, opts: StartOptions = {}): Promise<WorkflowHandle> {
   const spec = validateSpec(input);
@@ -28,6 +33,7 @@ export async function startJob(client: Client, input: unknown, opts: StartOption
     args: [spec],
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: opts.jobId ?? newJobId(spec),
+    staticSummary: jobSummaryLine(spec),
   });
 }
 

@@ -9,6 +9,8 @@ export interface ChunkDescriptor {
   id: number;
   /** Number of items in the chunk when known at planning time (for progress). */
   size?: number;
+  /** Where the chunk lies in its source, for people (the Web UI shows it on the chunk's activity). */
+  label?: string;
   /** Source-specific location of the slice (a range, a byte span, a key list). */
   slice: Record<string, unknown>;
 }

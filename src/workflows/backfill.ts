@@ -53,6 +53,13 @@ function specForChunks(spec: JobSpec): JobSpec {
   return { ...spec, source: strip(spec.source) };
 }
 
+/** One line of progress for the Web UI's "Current details" on the workflow's page. */
+function currentDetails(p: Progress): string {
+  const done = p.ok + p.failed;
+  const of = p.total === undefined ? '' : ` / ${p.total}`;
+  return `**${p.state}** · ${done}${of} items · ${p.failed} failed · cap ${p.cap} · ${p.chunks.inFlight} chunks in flight · ${p.itemsPerSecond} items/s · run ${p.run}`;
+}
+
 export async function backfillWorkflow(input: unknown, carried?: Partial<CarriedState>): Promise<JobSummary> {
   let spec: JobSpec;
   try {
@@ -77,13 +84,14 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     ...carried,
   };
   const chunkSpec = specForChunks(spec);
-  const { runChunk } = wf.proxyActivities<Activities>({
+  const chunkOptions: wf.ActivityOptions = {
     startToCloseTimeout: toMs(spec.timeouts?.chunk ?? DEFAULTS.chunk),
     heartbeatTimeout: toMs(spec.timeouts?.heartbeat ?? DEFAULTS.heartbeat),
     // Infrastructure failures (a worker killed, a database restarting) are retried until they pass;
     // item failures never reach here: they are outcomes.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['InvalidJobSpec'] },
-  });
+  };
+  const { runChunk } = wf.proxyActivities<Activities>(chunkOptions);
 
   const inFlight = new Set<number>();
   let wake = 0;
@@ -120,7 +128,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     if (!first || !last || last[0] === first[0]) return 0;
     return Math.round(((last[1] - first[1]) / (last[0] - first[0])) * 10_000) / 10;
   };
-  wf.setHandler(progressQuery, (): Progress => {
+  const progress = (): Progress => {
     const done = s.ledger.ok + s.ledger.failed;
     const state = fatal ? 'failed' : draining ? 'draining' : !s.planStarted ? 'planning' : s.paused ? 'paused' : 'running';
     return {
@@ -139,7 +147,8 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
       startedAt: new Date(s.startedAt).toISOString(),
       failedSample: s.ledger.failedSample,
     };
-  });
+  };
+  wf.setHandler(progressQuery, progress);
 
   const merge = (r: ChunkResult) => {
     s.ledger.ok += r.okCount;
@@ -155,7 +164,8 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
 
   const start = (chunk: ChunkDescriptor) => {
     inFlight.add(chunk.id);
-    runChunk({ jobId, spec: chunkSpec, chunk })
+    const summary = [`chunk ${chunk.id}`, chunk.label, chunk.size === undefined ? undefined : `${chunk.size} items`].filter(Boolean).join(' · ');
+    runChunk.executeWithOptions({ ...chunkOptions, summary }, [{ jobId, spec: chunkSpec, chunk }])
       .then(merge, (err) => {
         fatal ??= `chunk ${chunk.id} failed: ${rootMessage(err)}`;
       })
@@ -196,6 +206,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
         return wf.continueAsNew<typeof backfillWorkflow>(input, { ...s, run: s.run + 1, rate: s.rate.slice(-2) });
       }
     }
+    wf.setCurrentDetails(currentDetails(progress()));
     const seen = wake;
     await wf.condition(() => wake !== seen);
   }

@@ -75,17 +75,19 @@ export const jsonlSource: Source<JsonlSourceSpec> = {
 
   async plan(spec, chunkSize, cursor, pageSize) {
     const from = (cursor ?? { byte: 0, line: 1, id: 0 }) as { byte: number; line: number; id: number };
-    const chunks: Array<{ id: number; size: number; slice: ByteSlice }> = [];
+    const chunks: Array<{ id: number; size: number; label: string; slice: ByteSlice }> = [];
     let open: ByteSlice | undefined;
     let inChunk = 0;
+    let lastLine = 0;
     const close = (end: number) => {
-      if (open) chunks.push({ id: from.id + chunks.length, size: inChunk, slice: { ...open, end } });
+      if (open) chunks.push({ id: from.id + chunks.length, size: inChunk, label: `lines ${open.line}..${lastLine}`, slice: { ...open, end } });
       open = undefined;
       inChunk = 0;
     };
     const stopped = await scanLines(spec.path, from.byte, from.line, (start, end, lineNo) => {
       open ??= { path: spec.path, start, end, line: lineNo };
       inChunk += 1;
+      lastLine = lineNo;
       if (inChunk < chunkSize) return true;
       close(end);
       return chunks.length < pageSize;

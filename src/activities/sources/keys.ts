@@ -23,7 +23,7 @@ export function keysSource(registry: Registry): Source<KeysSourceSpec> {
       const chunks = [];
       while (start < spec.keys.length && chunks.length < pageSize) {
         const keys = spec.keys.slice(start, start + chunkSize);
-        chunks.push({ id: Math.floor(start / chunkSize), size: keys.length, slice: { keys } });
+        chunks.push({ id: Math.floor(start / chunkSize), size: keys.length, label: `keys ${keys[0]}..${keys[keys.length - 1]}`, slice: { keys } });
         start += keys.length;
       }
       return { chunks, next: start < spec.keys.length ? start : null, total: spec.keys.length };

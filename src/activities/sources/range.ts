@@ -17,7 +17,8 @@ export const rangeSource: Source<RangeSourceSpec> = {
     const chunks = [];
     while (start < spec.end && chunks.length < pageSize) {
       const end = Math.min(spec.end, start + step * chunkSize);
-      chunks.push({ id: firstId + chunks.length, size: count(start, end, step), slice: { start, end, step } });
+      const last = start + (count(start, end, step) - 1) * step;
+      chunks.push({ id: firstId + chunks.length, size: count(start, end, step), label: `items ${start}..${last}`, slice: { start, end, step } });
       start = end;
     }
     return { chunks, next: start < spec.end ? start : null, total: count(spec.start, spec.end, step) };
