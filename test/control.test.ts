@@ -149,3 +149,40 @@ test('cancelling the job cancels in-flight requests', async () => {
     expect(await listOutcomes(client, handle.workflowId)).toEqual([]); // nothing finished, nothing recorded
   });
 });
+
+test('a job whose target starts rejecting everything pauses itself, says why, sends nothing more, and loses nothing', async () => {
+  const items = 2000;
+  const chunkSize = 50;
+  const cap = 4;
+  api.configure({ latencyMs: 2, rejectKeys: Array.from({ length: items - 500 }, (_, i) => String(500 + i)) });
+  const { worker, taskQueue } = await testWorker();
+  await worker.runUntil(async () => {
+    const handle = await startJob(client, {
+      source: { type: 'range', start: 0, end: items },
+      target: { type: 'http', method: 'POST', url: `${api.url}/items/{{key}}` },
+      chunkSize,
+      maxParallelism: cap,
+      retry: { maxAttempts: 1, toleratedFailurePercent: 10 },
+    }, { taskQueue, jobId: uniqueId('tolerated') });
+    const paused = await waitFor('the job to pause itself with nothing in flight', async () => {
+      const p = await getProgress(client, handle.workflowId);
+      return p.pausedReason && p.chunks.inFlight === 0 ? p : undefined;
+    });
+    expect(paused.state).toBe('paused');
+    expect(paused.pausedReason).toMatch(/^\d+ of \d+ items failed \([\d.]+%\), above retry\.toleratedFailurePercent 10; latest: key \d+: HTTP 422: .*\. Fix the cause, then resume$/);
+    // Paused at the first chunk result past 10%: two rejected chunks at most, plus what was in flight then.
+    expect(paused.failed).toBeLessThanOrEqual(chunkSize * (2 + cap - 1));
+    const sent = () => api.stats().accepted + api.stats().failed;
+    const sentWhenPaused = sent();
+    expect(sentWhenPaused).toBe(paused.ok + paused.failed);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sent()).toBe(sentWhenPaused);
+
+    api.configure({ rejectKeys: [] }); // the cause is fixed
+    await handle.signal(resumeSignal);
+    expect(await handle.result()).toMatchObject({ total: items, failed: paused.failed, ok: items - paused.failed });
+    const outcomes = await listOutcomes(client, handle.workflowId);
+    expect(outcomes.map((o) => o.key)).toEqual(Array.from({ length: items }, (_, i) => i));
+    expect(outcomes.filter((o) => !o.ok).every((o) => (o.key as number) >= 500 && o.status === 422)).toBe(true);
+  });
+});

@@ -26,6 +26,7 @@ test.each([
   [{ ...valid, source: { type: 'keys', keys: [1, {}] } }, 'source.keys[1]: expected a string or a number, got {}'],
   [{ ...valid, pacing: { requestsPerSecond: 0 } }, 'pacing.requestsPerSecond: expected a number above 0, got 0'],
   [{ ...valid, retry: { maxInterval: 'soon' } }, `retry.maxInterval: expected a duration such as 500, '250ms', '30s' or '5m', got "soon"`],
+  [{ ...valid, retry: { toleratedFailurePercent: 100 } }, 'retry.toleratedFailurePercent: expected a number from 0 to below 100, got 100'],
   [{ ...valid, chunksize: 10 }, 'chunksize: unknown field'],
   ['{}', 'job spec: expected a JSON object, got "{}"'],
 ])('rejects %j naming the field', (spec, message) => {

@@ -39,7 +39,8 @@ export function progressLine(p: Progress, opts: { withBar?: boolean } = {}): str
   const eta = etaSeconds(p);
   parts.push(`ETA ${eta === undefined ? '?' : duration(eta)}`);
   parts.push(`cap ${p.cap}`, `in flight ${p.chunks.inFlight}`, `failed ${int(p.failed)}`);
-  if (p.state !== 'running') parts.push(`[${p.state}]`);
+  if (p.pausedReason) parts.push('[paused itself: too many failures; `sluice status` says why]');
+  else if (p.state !== 'running') parts.push(`[${p.state}]`);
   return parts.join('  ');
 }
 
@@ -54,6 +55,7 @@ export function progressBlock(p: Progress, link: string): string {
     `  rate     ${p.itemsPerSecond.toFixed(1)} items/s   ETA ${eta === undefined ? '?' : duration(eta)}`,
     `  chunks   ${int(p.chunks.done)} done, ${p.chunks.inFlight} in flight, ${int(p.chunks.planned)} planned${p.chunks.planComplete ? ' (plan complete)' : ' (planning)'}`,
     `  cap      ${p.cap} chunks at once${p.paused ? ', paused: no new chunks start' : ''}`,
+    ...(p.pausedReason ? [`  paused   by itself: ${p.pausedReason} (sluice resume ${p.jobId})`] : []),
     `  run      ${p.run} (started ${p.startedAt})`,
   ];
   if (p.failedSample.length > 0) {

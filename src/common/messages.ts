@@ -18,6 +18,8 @@ export interface Progress {
   chunks: { done: number; inFlight: number; planned: number; planComplete: boolean };
   cap: number;
   paused: boolean;
+  /** Why the job paused itself (too many failures); unset when an operator paused it or it runs. */
+  pausedReason?: string;
   /** Items finished per second over the last minute of this job. */
   itemsPerSecond: number;
   /** Runs of the workflow so far (continue-as-new starts a new one). */

@@ -82,6 +82,12 @@ export interface RetrySpec {
   maxInterval?: Duration;
   /** Longest Retry-After honoured; longer ones fail the item as retryable. @default '5m' */
   maxRetryAfter?: Duration;
+  /**
+   * Percentage of failed items (since the start, or the last resume) above which the job pauses itself and says why,
+   * judged once FAILURE_CHECK_MIN_ITEMS have finished: a target that rejects everything (an expired token, a wrong
+   * URL) is not sent the rest of the job. Fix the cause, then resume. Unset: the job never pauses on failures.
+   */
+  toleratedFailurePercent?: number;
 }
 
 export interface TimeoutsSpec {
@@ -119,6 +125,9 @@ export const DEFAULTS = {
   chunk: '1h',
   httpTimeout: '30s',
 } as const;
+
+/** Items that must finish (since the start or the last resume) before `retry.toleratedFailurePercent` is judged. */
+export const FAILURE_CHECK_MIN_ITEMS = 100;
 
 /** Largest cap accepted; far above any sane external limit, low enough to catch typos. */
 export const MAX_PARALLELISM = 10_000;
@@ -279,7 +288,7 @@ export function specProblems(input: unknown): string[] {
     const cap = checkMaxParallelism(input.maxParallelism);
     if (cap) problems.push(cap);
   }
-  for (const [field, known] of [['pacing', ['requestsPerSecond', 'burst']], ['retry', ['maxAttempts', 'initialInterval', 'backoffCoefficient', 'maxInterval', 'maxRetryAfter']], ['timeouts', ['heartbeat', 'chunk']]] as const) {
+  for (const [field, known] of [['pacing', ['requestsPerSecond', 'burst']], ['retry', ['maxAttempts', 'initialInterval', 'backoffCoefficient', 'maxInterval', 'maxRetryAfter', 'toleratedFailurePercent']], ['timeouts', ['heartbeat', 'chunk']]] as const) {
     const value = input[field];
     if (value !== undefined && !isObject(value)) problems.push(`${field}: expected an object, got ${show(value)}`);
     else if (value) onlyKnown(value, known, `${field}.`, problems);
@@ -292,6 +301,10 @@ export function specProblems(input: unknown): string[] {
     wholeNumber(input.retry, 'maxAttempts', 'retry.', problems, { min: 1, max: 100 });
     for (const f of ['initialInterval', 'maxInterval', 'maxRetryAfter']) duration(input.retry, f, 'retry.', problems);
     positiveNumber(input.retry, 'backoffCoefficient', 'retry.', problems);
+    const tolerated = input.retry.toleratedFailurePercent;
+    if (tolerated !== undefined && (typeof tolerated !== 'number' || !(tolerated >= 0 && tolerated < 100))) {
+      problems.push(`retry.toleratedFailurePercent: expected a number from 0 to below 100, got ${show(tolerated)}`);
+    }
   }
   if (isObject(input.timeouts)) for (const f of ['heartbeat', 'chunk']) duration(input.timeouts, f, 'timeouts.', problems);
   nonEmptyString(input, 'output', '', problems, false);

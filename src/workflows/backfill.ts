@@ -4,14 +4,17 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { toMs } from '../common/duration';
 import { type CapChange, pauseSignal, type Progress, progressQuery, resumeSignal, setMaxParallelismSignal, setMaxParallelismUpdate } from '../common/messages';
-import { checkMaxParallelism, DEFAULTS, InvalidSpecError, type JobSpec, type SourceSpec, validateSpec } from '../common/spec';
-import { type ChunkDescriptor, type ChunkResult, FAILED_SAMPLE_SIZE, type Ledger } from '../common/types';
+import { checkMaxParallelism, DEFAULTS, FAILURE_CHECK_MIN_ITEMS, InvalidSpecError, type JobSpec, type SourceSpec, validateSpec } from '../common/spec';
+import { type ChunkDescriptor, type ChunkResult, FAILED_SAMPLE_SIZE, type ItemOutcome, type Ledger } from '../common/types';
 import { rootMessage } from '../common/errors';
 
 /** Everything a run hands to the next one through continue-as-new. */
 export interface CarriedState {
   cap: number;
   paused: boolean;
+  pausedReason?: string;
+  /** Ledger counts when failures were last judged from zero (the start or the last resume). */
+  failureBaseline: { ok: number; failed: number };
   /** Planned chunks not started yet. */
   buffer: ChunkDescriptor[];
   /** Where the next plan page starts; null once the plan is complete. */
@@ -57,7 +60,8 @@ function specForChunks(spec: JobSpec): JobSpec {
 function currentDetails(p: Progress): string {
   const done = p.ok + p.failed;
   const of = p.total === undefined ? '' : ` / ${p.total}`;
-  return `**${p.state}** · ${done}${of} items · ${p.failed} failed · cap ${p.cap} · ${p.chunks.inFlight} chunks in flight · ${p.itemsPerSecond} items/s · run ${p.run}`;
+  const why = p.pausedReason ? ` (${p.pausedReason})` : '';
+  return `**${p.state}**${why} · ${done}${of} items · ${p.failed} failed · cap ${p.cap} · ${p.chunks.inFlight} chunks in flight · ${p.itemsPerSecond} items/s · run ${p.run}`;
 }
 
 export async function backfillWorkflow(input: unknown, carried?: Partial<CarriedState>): Promise<JobSummary> {
@@ -77,6 +81,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     planCursor: null,
     planStarted: false,
     ledger: { ok: 0, failed: 0, chunksDone: 0, failedSample: [] },
+    failureBaseline: { ok: 0, failed: 0 },
     run: 1,
     startedAt: Date.now(),
     rate: [],
@@ -119,7 +124,25 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     },
   });
   wf.setHandler(pauseSignal, () => void ((s.paused = true), bump()));
-  wf.setHandler(resumeSignal, () => void ((s.paused = false), bump()));
+  wf.setHandler(resumeSignal, () => {
+    s.paused = false;
+    s.pausedReason = undefined;
+    s.failureBaseline = { ok: s.ledger.ok, failed: s.ledger.failed };
+    bump();
+  });
+
+  /** Pauses the job when failures since the last judgement from zero exceed retry.toleratedFailurePercent. */
+  const judgeFailures = (latest: ItemOutcome | undefined) => {
+    const tolerated = spec.retry?.toleratedFailurePercent;
+    if (tolerated === undefined || s.paused) return;
+    const failed = s.ledger.failed - s.failureBaseline.failed;
+    const finished = failed + s.ledger.ok - s.failureBaseline.ok;
+    if (finished < FAILURE_CHECK_MIN_ITEMS || failed * 100 <= tolerated * finished) return;
+    const percent = Math.round((failed * 1000) / finished) / 10;
+    s.paused = true;
+    s.pausedReason = `${failed} of ${finished} items failed (${percent}%), above retry.toleratedFailurePercent ${tolerated}${latest ? `; latest: key ${JSON.stringify(latest.key)}: ${latest.error}` : ''}. Fix the cause, then resume`;
+    wf.log.warn(`job paused itself: ${s.pausedReason}`);
+  };
 
   const planComplete = () => s.planStarted && s.planCursor === null;
   const itemsPerSecond = (): number => {
@@ -142,6 +165,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
       chunks: { done: s.ledger.chunksDone, inFlight: inFlight.size, planned: s.ledger.chunksDone + inFlight.size + s.buffer.length, planComplete: planComplete() },
       cap: s.cap,
       paused: s.paused,
+      pausedReason: s.pausedReason,
       itemsPerSecond: itemsPerSecond(),
       run: s.run,
       startedAt: new Date(s.startedAt).toISOString(),
@@ -160,6 +184,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     if (last && now - last[0] < 1000) last[1] = s.ledger.ok + s.ledger.failed;
     else s.rate.push([now, s.ledger.ok + s.ledger.failed]);
     while (s.rate.length > 2 && now - (s.rate[0] as [number, number])[0] > RATE_WINDOW_MS) s.rate.shift();
+    judgeFailures(r.failed[r.failed.length - 1]);
   };
 
   const start = (chunk: ChunkDescriptor) => {
