@@ -35,6 +35,8 @@ test('the job has a summary, live current details, and one labelled activity per
     });
     expect(details).toMatch(/^\*\*running\*\* · \d+ \/ 60 items · 0 failed · cap 2 · [0-2] chunks in flight · [\d.]+ items\/s · run 1$/);
     await handle.result();
+    const final = await handle.query<temporal.api.sdk.v1.IWorkflowMetadata>('__temporal_workflow_metadata');
+    expect(final.currentDetails).toMatch(/^\*\*done\*\* · 60 \/ 60 items · 0 failed · cap 2 · 0 chunks in flight · /);
 
     const events = (await handle.fetchHistory()).events ?? [];
     const summaries = events

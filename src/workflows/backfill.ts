@@ -103,6 +103,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
   let draining = false;
   let planning = false;
   let fatal: string | undefined;
+  let finished = false;
   const bump = () => void wake++;
 
   const setCap = (n: number): CapChange => {
@@ -153,7 +154,7 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
   };
   const progress = (): Progress => {
     const done = s.ledger.ok + s.ledger.failed;
-    const state = fatal ? 'failed' : draining ? 'draining' : !s.planStarted ? 'planning' : s.paused ? 'paused' : 'running';
+    const state = finished ? 'done' : fatal ? 'failed' : draining ? 'draining' : !s.planStarted ? 'planning' : s.paused ? 'paused' : 'running';
     return {
       jobId,
       name: spec.name,
@@ -224,7 +225,10 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     while (!draining && !fatal && !s.paused && inFlight.size < s.cap && s.buffer.length > 0) start(s.buffer.shift() as ChunkDescriptor);
 
     if (inFlight.size === 0 && !planning) {
-      if (fatal) throw wf.ApplicationFailure.nonRetryable(fatal, 'BackfillFailed');
+      if (fatal) {
+        wf.setCurrentDetails(`${currentDetails(progress())}\n\n${fatal}`);
+        throw wf.ApplicationFailure.nonRetryable(fatal, 'BackfillFailed');
+      }
       if (planComplete() && s.buffer.length === 0) break;
       if (draining) {
         await wf.condition(wf.allHandlersFinished);
@@ -236,6 +240,8 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
     await wf.condition(() => wake !== seen);
   }
 
+  finished = true;
+  wf.setCurrentDetails(currentDetails(progress()));
   let output: JobSummary['output'];
   if (spec.output) {
     const written = await wf
