@@ -52,3 +52,11 @@ test('the cap check is shared by the CLI, the signal and the update', () => {
 test('env references are listed so the worker can check them before any chunk runs', () => {
   expect(envRefs({ headers: { a: 'Bearer ${env:API_TOKEN}', b: '${env:OTHER}${env:API_TOKEN}' } })).toEqual(['API_TOKEN', 'OTHER']);
 });
+
+test('an inline key list is bounded so that it fits in the workflow input, with a way out named', () => {
+  const keys = (n: number) => ({ ...valid, source: { type: 'keys', keys: Array.from({ length: n }, (_, i) => i) } });
+  expect(specProblems(keys(100_000))).toEqual([]);
+  expect(specProblems(keys(100_001))).toEqual([
+    "source.keys: at most 100000 keys fit in a job's input, got 100001; put them in a JSONL file or a table and use that source, or retry in parts",
+  ]);
+});

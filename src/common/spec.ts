@@ -126,6 +126,12 @@ export const DEFAULTS = {
   httpTimeout: '30s',
 } as const;
 
+/**
+ * Most keys an inline `keys` source may list: the list travels in the workflow's input (and so in its history and
+ * every continue-as-new), which Temporal caps at 2 MB a payload. Larger sets belong in a file or a table.
+ */
+export const MAX_INLINE_KEYS = 100_000;
+
 /** Items that must finish (since the start or the last resume) before `retry.toleratedFailurePercent` is judged. */
 export const FAILURE_CHECK_MIN_ITEMS = 100;
 
@@ -229,7 +235,9 @@ const sourceChecks: Record<string, FieldCheck> = {
     onlyKnown(s, ['type', 'keys', 'of'], p, problems);
     const keys = s.keys;
     if (!Array.isArray(keys)) problems.push(`${p}keys: required, expected an array of strings or numbers, got ${show(keys)}`);
-    else {
+    else if (keys.length > MAX_INLINE_KEYS) {
+      problems.push(`${p}keys: at most ${MAX_INLINE_KEYS} keys fit in a job's input, got ${keys.length}; put them in a JSONL file or a table and use that source, or retry in parts`);
+    } else {
       const bad = keys.findIndex((k) => typeof k !== 'string' && typeof k !== 'number');
       if (bad >= 0) problems.push(`${p}keys[${bad}]: expected a string or a number, got ${show(keys[bad])}`);
     }
