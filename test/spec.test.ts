@@ -57,6 +57,6 @@ test('an inline key list is bounded so that it fits in the workflow input, with 
   const keys = (n: number) => ({ ...valid, source: { type: 'keys', keys: Array.from({ length: n }, (_, i) => i) } });
   expect(specProblems(keys(100_000))).toEqual([]);
   expect(specProblems(keys(100_001))).toEqual([
-    "source.keys: at most 100000 keys fit in a job's input, got 100001; put them in a JSONL file or a table and use that source, or retry in parts",
+    "source.keys: at most 100000 keys fit in a job's input, got 100001; put them in a JSONL file or a table and use that source",
   ]);
 });

@@ -236,7 +236,7 @@ const sourceChecks: Record<string, FieldCheck> = {
     const keys = s.keys;
     if (!Array.isArray(keys)) problems.push(`${p}keys: required, expected an array of strings or numbers, got ${show(keys)}`);
     else if (keys.length > MAX_INLINE_KEYS) {
-      problems.push(`${p}keys: at most ${MAX_INLINE_KEYS} keys fit in a job's input, got ${keys.length}; put them in a JSONL file or a table and use that source, or retry in parts`);
+      problems.push(`${p}keys: at most ${MAX_INLINE_KEYS} keys fit in a job's input, got ${keys.length}; put them in a JSONL file or a table and use that source`);
     } else {
       const bad = keys.findIndex((k) => typeof k !== 'string' && typeof k !== 'number');
       if (bad >= 0) problems.push(`${p}keys[${bad}]: expected a string or a number, got ${show(keys[bad])}`);
