@@ -26,7 +26,11 @@ export interface BenchEnv {
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
 export async function startBenchEnv(): Promise<BenchEnv> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already: a second bench environment in the same process (bench/run.ts, then a bench's own main()).
+  }
   const server = await ensureDevServer({ address: BENCH_ADDRESS, uiPort: 8255, headless: true, log: (l) => console.log(l) });
   const client = await connectClient({ address: BENCH_ADDRESS });
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quiet as never });

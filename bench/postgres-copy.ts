@@ -1,16 +1,13 @@
 // Bench: a table-to-table copy through sluice (Postgres source -> Postgres target, upserts in batches) at caps
 // 1, 4 and 16, against the same copy done as one INSERT ... SELECT inside Postgres: the physical limit here.
-// `node lib/bench/postgres-copy.js` after `npm run build` (bench/run.ts calls main()). Env: SLUICE_BENCH_PG_URL or
+// `node lib/bench/postgres-copy.js` after `npm run build` (bench/run.ts calls postgresCopyBench). Env: SLUICE_BENCH_PG_URL or
 // DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_PG_ROWS (default 200,000), BENCH_PG_CHUNK and
 // BENCH_PG_BATCH (rows per chunk and per statement, default 5,000 and 1,000),
 // SLUICE_BENCH_ADDRESS (default 127.0.0.1:7255, a dev server of its own, started and stopped here).
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { connectClient } from '../src/client/connection';
-import { ensureDevServer } from '../src/client/dev-server';
 import type { JobSpec } from '../src/common/spec';
-import { BENCH_ADDRESS, type BenchEnv, report, round, type Row, runJob, withWorker } from './harness';
+import { type BenchEnv, report, round, type Row, runJob, startBenchEnv, withWorker } from './harness';
 
 export interface PostgresCopyOptions {
   /** Rows in the source table. @default 200_000 */
@@ -59,28 +56,6 @@ function sampleConnections(db: pg.Client, tag: () => string | undefined) {
     }
   })();
   return { stop: async () => ((stopped = true), await loop, max) };
-}
-
-async function benchEnv(): Promise<BenchEnv> {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // bench/run.ts installed it already
-  }
-  const server = await ensureDevServer({ address: BENCH_ADDRESS, uiPort: 8255, headless: true, log: (l) => console.log(l) });
-  const client = await connectClient({ address: BENCH_ADDRESS });
-  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quiet as never });
-  return {
-    address: BENCH_ADDRESS,
-    client,
-    workflowCode: code,
-    server,
-    async close() {
-      await client.connection.close();
-      await server.stop();
-    },
-  };
 }
 
 export async function postgresCopyBench(env: BenchEnv, opts: PostgresCopyOptions = {}): Promise<Row[]> {
@@ -139,9 +114,9 @@ export async function postgresCopyBench(env: BenchEnv, opts: PostgresCopyOptions
   return results;
 }
 
-/** Runs the benchmark on a dev server of its own; bench/run.ts calls this. */
+/** `node lib/bench/postgres-copy.js`: this benchmark alone, on a dev server of its own (bench/run.ts calls postgresCopyBench). */
 export async function main(): Promise<void> {
-  const env = await benchEnv();
+  const env = await startBenchEnv();
   try {
     const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
     await postgresCopyBench(env, { rows: num('BENCH_PG_ROWS'), chunkSize: num('BENCH_PG_CHUNK'), batchSize: num('BENCH_PG_BATCH') });
