@@ -1,4 +1,7 @@
 // HTTP backfills end to end: a real dev server, a real worker, a real rate-limited API on loopback.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
@@ -132,4 +135,24 @@ test('a request that outlives target.timeout is abandoned, retried with backoff,
   // 4 items x 2 attempts, each abandoned by the client: the server sees every one of them closed early.
   await waitFor('the server to see 8 aborted requests', () => (api.stats().aborted >= 8 ? true : undefined), 10_000);
   expect(api.stats().aborted).toBe(8);
+});
+
+test('an output path the worker cannot write leaves the job completed, saying how to get the manifest', async () => {
+  api.configure({ ratePerSecond: undefined, maxConcurrent: undefined, latencyMs: 0, failKeys: [], rejectKeys: [] });
+  const aFile = join(tmpdir(), `${uniqueId('a-file')}`);
+  writeFileSync(aFile, '');
+  const { worker, taskQueue } = await testWorker();
+  const { jobId, summary } = await runJob(worker, taskQueue, {
+    source: { type: 'range', start: 0, end: 20 },
+    target: { type: 'http', url: `${api.url}/items/{{key}}` },
+    maxParallelism: 2,
+    output: join(aFile, 'manifest.jsonl'),
+  });
+  expect(summary).toMatchObject({ ok: 20, failed: 0 });
+  expect(summary.output).toEqual({
+    path: join(aFile, 'manifest.jsonl'),
+    lines: 0,
+    error: expect.stringMatching(new RegExp(`^output: cannot write .* on the worker: EEXIST.*; write it with \`sluice results ${jobId} --out FILE\`$`)),
+  });
+  expect(await listOutcomes(client, jobId)).toHaveLength(20);
 });

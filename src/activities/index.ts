@@ -61,7 +61,16 @@ export function createActivities(registry: Registry, opts: { client?: () => Prom
 
     async writeManifest({ jobId, path }: { jobId: string; path: string }): Promise<ManifestSummary> {
       if (!opts.client) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to read outcomes with', 'NoClient');
-      return writeManifestFile(await opts.client(), jobId, path);
+      try {
+        return await writeManifestFile(await opts.client(), jobId, path);
+      } catch (err) {
+        // A path the worker cannot write to will not get better by retrying.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code && ['EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EROFS', 'ENAMETOOLONG'].includes(code)) {
+          throw ApplicationFailure.nonRetryable(`output: cannot write ${JSON.stringify(path)} on the worker: ${(err as Error).message}`, 'ManifestPathError');
+        }
+        throw err;
+      }
     },
   };
 }

@@ -69,7 +69,8 @@ export function progressBlock(p: Progress, link: string): string {
 /** What to do next with a finished job: where the manifest is, and how to retry the failures. */
 export function nextSteps(summary: JobSummary): string[] {
   const lines: string[] = [];
-  if (summary.output) lines.push(`manifest: ${summary.output.path} (${int(summary.output.lines)} lines, written by the worker)`);
+  if (summary.output?.error) lines.push(`manifest: not written: ${summary.output.error}`);
+  else if (summary.output) lines.push(`manifest: ${summary.output.path} (${int(summary.output.lines)} lines, written by the worker)`);
   else lines.push(`manifest: sluice results ${summary.jobId} --out manifest.jsonl`);
   if (summary.failed > 0) lines.push(`failures: sluice results ${summary.jobId} --failed   |   retry only them: sluice retry ${summary.jobId} --wait`);
   return lines;

@@ -38,7 +38,8 @@ export interface JobSummary {
   chunks: number;
   runs: number;
   seconds: number;
-  output?: { path: string; lines: number };
+  /** The manifest the worker wrote to `output`; `error` when it could not (the outcomes stay in history). */
+  output?: { path: string; lines: number; error?: string };
 }
 
 const PLAN_PAGE = 200;
@@ -244,10 +245,16 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
   wf.setCurrentDetails(currentDetails(progress()));
   let output: JobSummary['output'];
   if (spec.output) {
-    const written = await wf
-      .proxyActivities<Activities>({ startToCloseTimeout: '30m', retry: { maximumAttempts: 5 } })
-      .writeManifest({ jobId, path: spec.output });
-    output = { path: written.path, lines: written.lines };
+    try {
+      const written = await wf
+        .proxyActivities<Activities>({ startToCloseTimeout: '30m', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ManifestPathError'] } })
+        .writeManifest({ jobId, path: spec.output });
+      output = { path: written.path, lines: written.lines };
+    } catch (err) {
+      // Every outcome is safe in history: the job has done its work, only this view of it is missing.
+      output = { path: spec.output, lines: 0, error: `${rootMessage(err)}; write it with \`sluice results ${jobId} --out FILE\`` };
+      wf.log.warn(`manifest not written: ${output.error}`);
+    }
   }
   await wf.condition(wf.allHandlersFinished);
   return {
