@@ -125,7 +125,10 @@ export async function backfillWorkflow(input: unknown, carried?: Partial<Carried
       if (problem) throw new Error(problem);
     },
   });
-  wf.setHandler(pauseSignal, () => void ((s.paused = true), bump()));
+  wf.setHandler(pauseSignal, () => {
+    s.paused = true;
+    bump();
+  });
   wf.setHandler(resumeSignal, () => {
     s.paused = false;
     s.pausedReason = undefined;
