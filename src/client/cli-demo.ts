@@ -130,6 +130,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     } else {
       say();
       say(summaryText(summary, link));
+      say(`          in the UI: Timeline (one bar per chunk), User Metadata (summary, current details), Event History (the cap update)`);
       say(`API saw   at most ${apiSaw.maxInFlight} requests in flight (limit ${apiSaw.maxConcurrent}), ${int(apiSaw.throttled)} answered 429, ${int(apiSaw.accepted)} accepted at ~${apiSaw.acceptedPerSecond} req/s (limit ${apiSaw.ratePerSecond})`);
       if (!raised) say(`(the job ended before the cap was raised)`);
     }
