@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const env = await startBenchEnv();
   try {
-    if (want('overhead')) await overheadBench(env, { items: num('BENCH_ITEMS', 200_000), sweepItems: num('BENCH_SWEEP_ITEMS', 50_000) });
+    if (want('overhead')) await overheadBench(env, { items: num('BENCH_ITEMS', 200_000), sweepItems: num('BENCH_SWEEP_ITEMS', 200_000) });
     if (want('fidelity')) await fidelityBench(env);
     if (want('scale')) await scaleBench(env, { items: num('BENCH_SCALE_ITEMS', 1_000_000) });
     if (want('cap')) await capChangeBench(env);
