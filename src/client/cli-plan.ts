@@ -1,8 +1,9 @@
 // `sluice plan`: runs the planning activity's code locally (no Temporal) and summarises the chunks it would make.
+import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, createRegistry } from '../activities';
-import { DEFAULTS, envRefs, type JobSpec } from '../common/spec';
+import { DEFAULTS, envRefs, InvalidSpecError, type JobSpec } from '../common/spec';
 import type { ChunkDescriptor } from '../common/types';
-import { UsageError } from './cli-args';
+import { CliError } from './cli-args';
 import { int } from './cli-format';
 
 export interface PlanSummary {
@@ -38,7 +39,9 @@ export async function planJob(spec: JobSpec): Promise<PlanSummary & { text: stri
     try {
       result = await planChunks({ jobId: 'sluice-plan', spec, cursor, pageSize: PAGE });
     } catch (err) {
-      throw new UsageError(`cannot plan: ${(err as Error).message}`);
+      // A problem with the spec as the worker sees it (no such table, bad SQL) is bad input; anything else is not.
+      if (err instanceof ApplicationFailure && err.type === 'InvalidJobSpec') throw new InvalidSpecError([err.message]);
+      throw new CliError(`cannot plan: ${(err as Error).message}`);
     }
     if (page === 0) total = result.total;
     for (const c of result.chunks) {
