@@ -11,23 +11,18 @@ import { getProgress, startJob } from '../src/client/jobs';
 import { listOutcomes } from '../src/client/outcomes';
 import { pauseSignal, resumeSignal, setMaxParallelismSignal, setMaxParallelismUpdate, WORKFLOW_TYPE } from '../src/common/messages';
 import { type JobSpec, specProblems } from '../src/common/spec';
-import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
-import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
+import type { LimitedApi } from '../src/demo/limited-api';
+import { testWorker, uniqueId, useClientAndApi, waitFor } from './support/temporal';
 
 const run = promisify(execFile);
 let client: Client;
 let api: LimitedApi;
 
-beforeAll(async () => {
-  client = await testClient();
-  api = await startLimitedApi();
-});
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
+useClientAndApi((c, a) => {
+  client = c;
+  api = a;
 });
 beforeEach(() => {
-  api.reset();
   api.configure({ latencyMs: 0, ratePerSecond: undefined, maxConcurrent: undefined, failKeys: [], rejectKeys: [] });
 });
 

@@ -4,25 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
+import type { LimitedApi } from '../src/demo/limited-api';
 import { retryFailed, startJob, type JobSummary } from '../src/client/jobs';
 import { listOutcomes } from '../src/client/outcomes';
 import type { JobSpec } from '../src/common/spec';
 import type { ItemOutcome } from '../src/common/types';
-import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
+import { testWorker, uniqueId, useClientAndApi, waitFor } from './support/temporal';
 
 let client: Client;
 let api: LimitedApi;
 
-beforeAll(async () => {
-  client = await testClient();
-  api = await startLimitedApi();
+useClientAndApi((c, a) => {
+  client = c;
+  api = a;
 });
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
-});
-beforeEach(() => api.reset());
 
 
 function expectOneLinePerKey(outcomes: ItemOutcome[], keys: number[]): void {

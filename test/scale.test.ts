@@ -8,21 +8,16 @@ import { retryFailed, startJob, type JobSummary } from '../src/client/jobs';
 import { listOutcomes } from '../src/client/outcomes';
 import { setMaxParallelismSignal, WORKFLOW_TYPE } from '../src/common/messages';
 import type { JobSpec } from '../src/common/spec';
-import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
-import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
+import type { LimitedApi } from '../src/demo/limited-api';
+import { testWorker, uniqueId, useClientAndApi, waitFor } from './support/temporal';
 
 let client: Client;
 let api: LimitedApi;
 
-beforeAll(async () => {
-  client = await testClient();
-  api = await startLimitedApi();
+useClientAndApi((c, a) => {
+  client = c;
+  api = a;
 });
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
-});
-beforeEach(() => api.reset());
 
 
 test('a job continues-as-new every few hundred events and still records every item once', async () => {

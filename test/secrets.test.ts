@@ -5,22 +5,18 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { findTemporalCli } from '../src/client/dev-server';
 import { startJob } from '../src/client/jobs';
 import { listOutcomes } from '../src/client/outcomes';
-import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
-import { testClient, testWorker, uniqueId } from './support/temporal';
+import type { LimitedApi } from '../src/demo/limited-api';
+import { testWorker, uniqueId, useClientAndApi } from './support/temporal';
 
 const run = promisify(execFile);
 let client: Client;
 let api: LimitedApi;
 const token = `sk-${uniqueId('secret')}`;
 
-beforeAll(async () => {
-  client = await testClient();
-  api = await startLimitedApi({ requireBearer: token });
-});
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
-});
+useClientAndApi((c, a) => {
+  client = c;
+  api = a;
+}, { requireBearer: token });
 
 /** `temporal workflow show --output json`: the history as an operator sees it. */
 const showHistory = (jobId: string) =>

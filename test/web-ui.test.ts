@@ -5,20 +5,16 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { jobSummaryLine, startJob } from '../src/client/jobs';
 import type { JobSpec } from '../src/common/spec';
-import { startLimitedApi, type LimitedApi } from '../src/demo/limited-api';
-import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
+import type { LimitedApi } from '../src/demo/limited-api';
+import { testWorker, uniqueId, useClientAndApi, waitFor } from './support/temporal';
 
 let client: Client;
 let api: LimitedApi;
 
-beforeAll(async () => {
-  client = await testClient();
-  api = await startLimitedApi({ latencyMs: 20 });
-});
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
-});
+useClientAndApi((c, a) => {
+  client = c;
+  api = a;
+}, { latencyMs: 20 });
 
 test('the job has a summary, live current details, and one labelled activity per chunk', async () => {
   const spec: JobSpec = { name: 'ui demo', source: { type: 'range', start: 0, end: 60 }, target: { type: 'http', url: `${api.url}/items/{{key}}` }, chunkSize: 20, maxParallelism: 2, pacing: { requestsPerSecond: 50 } };

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/connection';
+import { startLimitedApi, type LimitedApi, type LimitedApiOptions } from '../../src/demo/limited-api';
 import { createWorker, type SluiceWorkerOptions } from '../../src/worker';
 
 let runtimeInstalled = false;
@@ -38,4 +39,23 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * For a test file: a Temporal client and a local limited API, handed to `use` once both are up, the API's counters
+ * reset before each test, both closed after the file.
+ */
+export function useClientAndApi(use: (client: Client, api: LimitedApi) => void, options: LimitedApiOptions = {}): void {
+  let client: Client | undefined;
+  let api: LimitedApi | undefined;
+  beforeAll(async () => {
+    client = await testClient();
+    api = await startLimitedApi(options);
+    use(client, api);
+  });
+  beforeEach(() => api?.reset());
+  afterAll(async () => {
+    await api?.close();
+    await client?.connection.close();
+  });
 }
