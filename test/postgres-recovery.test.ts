@@ -11,7 +11,7 @@ import { startJob, type JobSummary } from '../src/client/jobs';
 import { chunkResults, jobOutcomes } from '../src/client/outcomes';
 import { chunkOutcomes } from '../src/common/manifest';
 import type { JobSpec } from '../src/common/spec';
-import { admin, ADMIN_URL, count, freshName } from './support/postgres';
+import { admin, ADMIN_URL, count, freshName, upsertJob } from './support/postgres';
 import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
 
 const WORKER = join(__dirname, '..', 'lib', 'src', 'worker', 'main.js');
@@ -40,20 +40,8 @@ async function createTable(): Promise<string> {
 }
 
 /** About 1,250 rows/s per chunk (5 statements of 250 rows), so the job runs for ~20s at cap 4. */
-const pacedSpec = (table: string): JobSpec => ({
-  source: { type: 'range', start: 0, end: ROWS },
-  target: {
-    type: 'postgres',
-    connection: '${env:DATABASE_URL}',
-    sql: `INSERT INTO ${table} (id, name) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, writes = ${table}.writes + 1`,
-    params: ['{{key}}', 'row {{key}}'],
-    batchSize: 250,
-  },
-  chunkSize: CHUNK,
-  maxParallelism: CAP,
-  pacing: { requestsPerSecond: 5 },
-  timeouts: { heartbeat: '3s' },
-});
+const pacedSpec = (table: string): JobSpec =>
+  upsertJob(table, ROWS, { chunkSize: CHUNK, maxParallelism: CAP, pacing: { requestsPerSecond: 5 }, timeouts: { heartbeat: '3s' } }, { batchSize: 250 });
 
 const countOrUndefined = (table: string) => count(table).catch(() => undefined);
 

@@ -9,7 +9,7 @@ import { postgresTargetStats } from '../src/activities/targets/postgres';
 import { setMaxParallelism, startJob, type JobSummary } from '../src/client/jobs';
 import { listOutcomes } from '../src/client/outcomes';
 import type { JobSpec } from '../src/common/spec';
-import { admin, count, createLimitedRole, dropRole, freshName, sampleConnections, scheduledActivities, urlFor, ADMIN_URL } from './support/postgres';
+import { admin, count, createLimitedRole, dropRole, freshName, sampleConnections, scheduledActivities, upsertJob, urlFor, ADMIN_URL } from './support/postgres';
 import { testClient, testWorker, uniqueId, waitFor } from './support/temporal';
 
 let client: Client;
@@ -29,21 +29,9 @@ async function createTable(role?: string): Promise<string> {
   return table;
 }
 
-/** An upsert that counts how often each row was written, so redone work shows. */
-const upsertSpec = (table: string, cap: number, extra: Partial<JobSpec> = {}, target: Record<string, unknown> = {}): JobSpec => ({
-  source: { type: 'range', start: 0, end: ROWS },
-  target: {
-    type: 'postgres',
-    connection: '${env:DATABASE_URL}',
-    sql: `INSERT INTO ${table} (id, name) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, writes = ${table}.writes + 1`,
-    params: ['{{key}}', 'row {{key}}'],
-    batchSize: 500,
-    ...target,
-  },
-  chunkSize: 2000,
-  maxParallelism: cap,
-  ...extra,
-});
+/** The upsert job over ROWS rows, with chunks of 2,000 and batches of 500. */
+const upsertSpec = (table: string, cap: number, extra: Partial<JobSpec> = {}, target: Record<string, unknown> = {}): JobSpec =>
+  upsertJob(table, ROWS, { chunkSize: 2000, maxParallelism: cap, ...extra }, { batchSize: 500, ...target });
 
 async function expectExactlyAllRows(table: string): Promise<void> {
   const { rows } = await admin<{ n: string; distinct_ids: string; lo: string; hi: string; writes: string }>(

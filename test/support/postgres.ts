@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client as TemporalClient } from '@temporalio/client';
 import pg from 'pg';
+import type { JobSpec } from '../../src/common/spec';
 
 /** The shared test database (trust auth). Override with SLUICE_TEST_PG_URL. */
 export const ADMIN_URL = process.env.SLUICE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -89,4 +90,22 @@ export async function scheduledActivities(client: TemporalClient, jobId: string)
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     return name ? [name] : [];
   });
+}
+
+/**
+ * A job writing rows 0..rows-1 into `table` (id bigint primary key, name text, writes int default 1) as an upsert
+ * that counts how often each row was written, so that redone work shows.
+ */
+export function upsertJob(table: string, rows: number, job: Partial<JobSpec> & { maxParallelism: number }, target: Record<string, unknown> = {}): JobSpec {
+  return {
+    source: { type: 'range', start: 0, end: rows },
+    target: {
+      type: 'postgres',
+      connection: '${env:DATABASE_URL}',
+      sql: `INSERT INTO ${table} (id, name) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, writes = ${table}.writes + 1`,
+      params: ['{{key}}', 'row {{key}}'],
+      ...target,
+    },
+    ...job,
+  };
 }
