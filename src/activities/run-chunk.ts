@@ -65,7 +65,6 @@ export function makeRunChunk(registry: Registry, env: NodeJS.ProcessEnv = proces
     const resumed = activity.info.heartbeatDetails as ChunkProgress | undefined;
     const progress: ChunkProgress = resumed ?? { cursor: 0, okCount: 0, okNotes: [], failed: [] };
     const resumedAt = progress.cursor;
-    if (!keyList) progress.keys = await firstKeys(source.read(spec.source as never, chunk, 0, checkCtx), resumedAt);
     const signal = activity.cancellationSignal;
     const pacer = spec.pacing?.requestsPerSecond ? new TokenBucket(spec.pacing.requestsPerSecond, spec.pacing.burst ?? 1) : unpaced;
     const ctx: ChunkContext = { jobId, chunkId: chunk.id, spec, signal, pacer, retry: retryPolicy(spec.retry), sleep: (ms) => sleep(ms, signal), env };
@@ -84,6 +83,8 @@ export function makeRunChunk(registry: Registry, env: NodeJS.ProcessEnv = proces
     const batchSize = target.batchSize?.(spec.target as never) ?? 1;
     let session: unknown;
     try {
+      // A resumed attempt needs the finished items' keys for its result: heartbeats leave them out.
+      if (!keyList) progress.keys = await firstKeys(source.read(spec.source as never, chunk, 0, checkCtx), resumedAt);
       session = await target.open(spec.target as never, ctx);
       let batch: Item[] = [];
       const flush = async () => {
