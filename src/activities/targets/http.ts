@@ -12,6 +12,8 @@ import { renderJson, renderString, resolveEnv } from '../template';
 interface HttpSession {
   spec: HttpTargetSpec;
   method: string;
+  /** Header templates with their names lower-cased, once per chunk. */
+  headers: Array<[name: string, template: string]>;
   clients: Map<string, Client>;
   timeoutMs: number;
   idempotency: boolean;
@@ -54,17 +56,28 @@ function clientFor(session: HttpSession, origin: string): Client {
   return client;
 }
 
-async function attempt(session: HttpSession, item: Item, ctx: ChunkContext): Promise<Attempt> {
+/** An item's request, rendered once for all its attempts. */
+interface ItemRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+function renderRequest(session: HttpSession, item: Item, jobId: string): ItemRequest {
   const url = new URL(renderString(session.spec.url, item, encodeURIComponent));
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(session.spec.headers ?? {})) headers[name.toLowerCase()] = renderString(value, item);
+  for (const [name, template] of session.headers) headers[name] = renderString(template, item);
   let body: string | undefined;
   if (session.spec.body !== undefined) {
     const rendered = renderJson(session.spec.body, item);
     body = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
     if (typeof rendered !== 'string') headers['content-type'] ??= 'application/json';
   }
-  if (session.idempotency) headers['idempotency-key'] ??= idempotencyKey(ctx.jobId, item.key);
+  if (session.idempotency) headers['idempotency-key'] ??= idempotencyKey(jobId, item.key);
+  return { url, headers, body };
+}
+
+async function attempt(session: HttpSession, { url, headers, body }: ItemRequest, ctx: ChunkContext): Promise<Attempt> {
   try {
     const res = await clientFor(session, url.origin).request({
       path: url.pathname + url.search,
@@ -94,9 +107,11 @@ export const httpTarget: Target<HttpTargetSpec, HttpSession> = {
 
   async open(spec, ctx) {
     const method = (spec.method ?? 'GET').toUpperCase();
+    const resolved = resolveEnv(spec, ctx.env, 'target');
     return {
-      spec: resolveEnv(spec, ctx.env, 'target'),
+      spec: resolved,
       method,
+      headers: Object.entries(resolved.headers ?? {}).map(([name, template]) => [name.toLowerCase(), template]),
       clients: new Map(),
       timeoutMs: toMs(spec.timeout ?? DEFAULTS.httpTimeout),
       idempotency: spec.idempotencyKey ?? !['GET', 'HEAD'].includes(method),
@@ -107,9 +122,10 @@ export const httpTarget: Target<HttpTargetSpec, HttpSession> = {
   async process(session, items, ctx) {
     const outcomes: ItemOutcome[] = [];
     for (const item of items) {
+      const request = renderRequest(session, item, ctx.jobId);
       for (let attempts = 1; ; attempts++) {
         await ctx.pacer.take(ctx.signal);
-        const result = await attempt(session, item, ctx);
+        const result = await attempt(session, request, ctx);
         if (result.kind === 'ok') {
           outcomes.push({ key: item.key, ok: true, status: result.status, attempts });
           break;
