@@ -73,3 +73,24 @@ test('env references resolve on the worker; a missing one is a spec error naming
   expect(() => resolveEnv({ h: '${env:NOPE}' }, {}, 'target')).toThrow(SpecError);
   expect(() => resolveEnv({ h: '${env:NOPE}' }, {}, 'target')).toThrow('target: environment variable NOPE is not set on the worker');
 });
+
+test('an item whose data makes no valid URL fails alone, as permanent, and the chunk goes on', async () => {
+  const { httpTarget } = await import('../src/activities/targets/http');
+  const { retryPolicy } = await import('../src/activities/retry');
+  const { unpaced } = await import('../src/activities/pacing');
+  const spec = { type: 'http' as const, url: 'http://{{item.host}}:1/items/{{key}}' };
+  const signal = new AbortController().signal;
+  const ctx = {
+    jobId: 'j', chunkId: 0, signal, pacer: unpaced, env: {}, sleep: (ms: number) => sleep(ms, signal),
+    spec: { source: { type: 'range', start: 0, end: 2 }, target: spec, maxParallelism: 1 },
+    retry: retryPolicy({ maxAttempts: 1 }),
+  };
+  const session = await httpTarget.open(spec, ctx);
+  try {
+    const outcomes = await httpTarget.process(session, [{ key: 0, value: { host: 'bad host' } }, { key: 1, value: { host: '127.0.0.1' } }], ctx);
+    expect(outcomes[0]).toMatchObject({ key: 0, ok: false, attempts: 0, errorClass: 'permanent', error: expect.stringContaining('cannot build the request: Invalid URL') });
+    expect(outcomes[1]).toMatchObject({ key: 1, ok: false, attempts: 1, errorClass: 'retryable', error: expect.stringContaining('ECONNREFUSED') });
+  } finally {
+    await httpTarget.close(session);
+  }
+});

@@ -122,7 +122,14 @@ export const httpTarget: Target<HttpTargetSpec, HttpSession> = {
   async process(session, items, ctx) {
     const outcomes: ItemOutcome[] = [];
     for (const item of items) {
-      const request = renderRequest(session, item, ctx.jobId);
+      let request: ItemRequest;
+      try {
+        request = renderRequest(session, item, ctx.jobId);
+      } catch (err) {
+        // This item's data makes no valid request (e.g. a templated host): its failure, not the chunk's.
+        outcomes.push({ key: item.key, ok: false, attempts: 0, error: redact(`cannot build the request: ${(err as Error).message}`, session.secrets), errorClass: ErrorClass.permanent });
+        continue;
+      }
       for (let attempts = 1; ; attempts++) {
         await ctx.pacer.take(ctx.signal);
         const result = await attempt(session, request, ctx);
